@@ -1,0 +1,36 @@
+//! AWS implementations of the ports. The SDK's standard retry mode already retries throttling
+//! and 5xx answers with jittered backoff, a bounded number of times; these adapters map what
+//! is left to the ports' error types.
+
+mod dynamo;
+mod kms;
+mod s3;
+mod sqs;
+
+pub use dynamo::DynamoTable;
+pub use kms::KmsCipher;
+pub use s3::S3Blobs;
+pub use sqs::SqsQueue;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+/// Whether an SDK error is the service saying "slow down".
+pub(crate) fn is_throttle(err: &impl ProvideErrorMetadata) -> bool {
+    matches!(
+        err.code(),
+        Some(
+            "ThrottlingException"
+                | "Throttling"
+                | "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+                | "LimitExceededException"
+                | "KMSThrottlingException"
+                | "SlowDown"
+        )
+    )
+}
+
+/// The full error chain, for logs; never includes request payloads.
+pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    DisplayErrorContext(err).to_string()
+}

@@ -1,0 +1,141 @@
+//! Configuration from the environment, read once per cold start. Every variable is listed in
+//! the README's configuration table.
+
+use std::path::PathBuf;
+
+/// Which adapters back the ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Aws,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Embedded => "embedded",
+            Backend::Aws => "aws",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s {
+            "embedded" => Ok(Backend::Embedded),
+            "aws" => Ok(Backend::Aws),
+            other => Err(ConfigError(format!("ATELIER_BACKEND must be embedded or aws, not {other:?}"))),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Names of AWS resources, from the SAM template's outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub table: String,
+    pub secrets_key_id: String,
+    pub bucket: String,
+    pub gmail_sync_queue_url: String,
+    pub gmail_sync_dlq_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub backend: Backend,
+    pub data_dir: PathBuf,
+    /// Browser-app origins allowed by CORS (exact match).
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub aws: Option<AwsResources>,
+}
+
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const DEFAULT_DATA_DIR: &str = ".atelier";
+
+impl Config {
+    /// A configuration for the embedded backend in `data_dir`.
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            backend: Backend::Embedded,
+            data_dir: data_dir.into(),
+            cors_origins: vec!["http://localhost:5173".into()],
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            aws: None,
+        }
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `var`, so tests need not touch the process environment.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let backend = var("ATELIER_BACKEND").as_deref().unwrap_or("embedded").parse()?;
+        let data_dir = var("ATELIER_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()).into();
+        let cors_origins = match var("ATELIER_CORS_ORIGINS") {
+            Some(list) => list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
+            None => vec!["http://localhost:5173".into()],
+        };
+        for origin in &cors_origins {
+            if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin.ends_with('/') {
+                return Err(ConfigError(format!("ATELIER_CORS_ORIGINS: {origin:?} is not an origin")));
+            }
+        }
+        let max_body_bytes = match var("ATELIER_MAX_BODY_BYTES") {
+            Some(n) => n
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError("ATELIER_MAX_BODY_BYTES must be a positive integer".into()))?,
+            None => DEFAULT_MAX_BODY_BYTES,
+        };
+        let aws = match backend {
+            Backend::Embedded => None,
+            Backend::Aws => {
+                let need = |name: &str| var(name).ok_or_else(|| ConfigError(format!("{name} is required with the aws backend")));
+                Some(AwsResources {
+                    table: need("ATELIER_TABLE")?,
+                    secrets_key_id: need("ATELIER_SECRETS_KEY_ID")?,
+                    bucket: need("ATELIER_BUCKET")?,
+                    gmail_sync_queue_url: need("ATELIER_GMAIL_SYNC_QUEUE_URL")?,
+                    gmail_sync_dlq_url: need("ATELIER_GMAIL_SYNC_DLQ_URL")?,
+                })
+            }
+        };
+        Ok(Self { backend, data_dir, cors_origins, max_body_bytes, aws })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_embedded_in_dot_atelier() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.backend, Backend::Embedded);
+        assert_eq!(c.data_dir, PathBuf::from(".atelier"));
+        assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn aws_backend_names_every_missing_resource() {
+        let err = from(&[("ATELIER_BACKEND", "aws")]).unwrap_err();
+        assert!(err.to_string().contains("ATELIER_TABLE"));
+        assert!(from(&[("ATELIER_BACKEND", "dynamo")]).is_err());
+        assert!(from(&[("ATELIER_CORS_ORIGINS", "studio.example")]).is_err());
+        assert!(from(&[("ATELIER_MAX_BODY_BYTES", "0")]).is_err());
+    }
+}

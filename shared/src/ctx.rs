@@ -1,0 +1,128 @@
+//! `Ctx`: the ports, built once per cold start and shared by every handler.
+
+use crate::adapters::aws::{DynamoTable, KmsCipher, S3Blobs, SqsQueue};
+use crate::adapters::embedded::{self, DirBlobs, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable};
+use crate::config::{Backend, Config, ConfigError};
+use crate::ports::{Blobs, Cipher, Clock, Queue, SystemClock, Table};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The queues the functions talk through.
+#[derive(Clone)]
+pub struct Queues {
+    /// FIFO, grouped by mailbox: push notifications and reconcile ticks for gmail-sync.
+    pub gmail_sync: Arc<dyn Queue>,
+    pub gmail_sync_dlq: Arc<dyn Queue>,
+}
+
+/// Handles only the embedded backend has: the local stack's sweeper and operator commands use
+/// them.
+pub struct Embedded {
+    pub table: Arc<RedbTable>,
+    pub gmail_sync: Arc<EmbeddedQueue>,
+    pub gmail_sync_dlq: Arc<EmbeddedQueue>,
+}
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub table: Arc<dyn Table>,
+    pub cipher: Arc<dyn Cipher>,
+    pub blobs: Arc<dyn Blobs>,
+    pub queues: Queues,
+    pub embedded: Option<Arc<Embedded>>,
+}
+
+/// gmail-sync's queue contract, the same locally as in the template: a message received this
+/// many times without success goes to the DLQ.
+pub const GMAIL_SYNC_MAX_RECEIVES: u32 = 5;
+pub const GMAIL_SYNC_VISIBILITY: Duration = Duration::from_secs(180);
+
+impl Ctx {
+    /// What a Lambda cold start calls.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Self::build(Config::from_env()?, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        match config.backend {
+            Backend::Embedded => Self::embedded(config, clock),
+            Backend::Aws => Self::aws(config, clock).await,
+        }
+    }
+
+    fn embedded(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let dir = &config.data_dir;
+        let db = embedded::open_database(dir).map_err(ConfigError)?;
+        let err = |e: &dyn std::fmt::Display| ConfigError(e.to_string());
+        let table = Arc::new(RedbTable::new(db.clone(), clock.clone()).map_err(|e| err(&e))?);
+        let queue = |name: &str, dlq: Option<&str>| {
+            EmbeddedQueue::new(
+                db.clone(),
+                clock.clone(),
+                QueueSettings {
+                    name: name.into(),
+                    fifo: true,
+                    visibility_timeout: GMAIL_SYNC_VISIBILITY,
+                    max_receives: GMAIL_SYNC_MAX_RECEIVES,
+                    dlq: dlq.map(str::to_owned),
+                },
+            )
+            .map(Arc::new)
+            .map_err(|e| err(&e))
+        };
+        let gmail_sync_dlq = queue("gmail-sync-dlq.fifo", None)?;
+        let gmail_sync = queue("gmail-sync.fifo", Some("gmail-sync-dlq.fifo"))?;
+        let cipher = KeyFileCipher::open_or_create(&dir.join("keys").join("secrets.key")).map_err(ConfigError)?;
+        let blobs = DirBlobs::new(dir.join("blobs")).map_err(|e| err(&e))?;
+        Ok(Self {
+            clock,
+            table: table.clone(),
+            cipher: Arc::new(cipher),
+            blobs: Arc::new(blobs),
+            queues: Queues { gmail_sync: gmail_sync.clone(), gmail_sync_dlq: gmail_sync_dlq.clone() },
+            embedded: Some(Arc::new(Embedded { table, gmail_sync, gmail_sync_dlq })),
+            config: Arc::new(config),
+        })
+    }
+
+    async fn aws(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let names = config.aws.clone().ok_or_else(|| ConfigError("aws resources missing".into()))?;
+        let sdk = aws_config::load_from_env().await;
+        let clients = AwsClients::new(&sdk);
+        Ok(Self {
+            table: Arc::new(DynamoTable::new(clients.dynamodb, names.table, clock.clone())),
+            cipher: Arc::new(KmsCipher::new(clients.kms, names.secrets_key_id, clock.clone())),
+            blobs: Arc::new(S3Blobs::new(clients.s3, names.bucket)),
+            queues: Queues {
+                gmail_sync: Arc::new(SqsQueue::new(clients.sqs.clone(), names.gmail_sync_queue_url)),
+                gmail_sync_dlq: Arc::new(SqsQueue::new(clients.sqs, names.gmail_sync_dlq_url)),
+            },
+            embedded: None,
+            clock,
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// One client per AWS service from one SDK config. With an endpoint override (an emulator),
+/// S3 uses path-style addressing, since bucket subdomains of a loopback address don't resolve.
+pub struct AwsClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl AwsClients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+        }
+    }
+}

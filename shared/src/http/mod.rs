@@ -1,0 +1,25 @@
+//! Route handlers over `lambda_http` types, and the dispatcher every HTTP entry point (each
+//! Lambda function and the local server) calls: request id, CORS, body limit, routing,
+//! problem+json errors, panic containment.
+
+mod cors;
+mod dispatch;
+pub mod meta;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+mod json;
+
+pub use dispatch::handle;
+pub use json::{json_body, json_response};
+pub use problem::{ApiError, FieldError, Problem};
+pub use routes::{ROUTES, Route};
+
+/// The request every handler takes.
+pub type Request = lambda_http::Request;
+/// The response every handler returns.
+pub type Response = http::Response<lambda_http::Body>;
+
+/// The request id of the request being handled, as put there by the dispatcher.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);

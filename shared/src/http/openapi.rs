@@ -1,0 +1,49 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use super::meta;
+use super::problem::{FieldError, Problem};
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Atelier API", description = "Multi-brand CRM for service studios. Errors are application/problem+json (RFC 9457)."),
+    paths(meta::health, meta::openapi_json),
+    components(schemas(meta::Health, Problem, FieldError)),
+    tags((name = "meta", description = "The service itself"))
+)]
+pub struct ApiDoc;
+
+/// The document as JSON, rendered once.
+pub fn document() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        doc.info.version = crate::VERSION.to_owned();
+        doc.to_json().unwrap_or_else(|_| "{}".to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::ROUTES;
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_path_is_routed() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for r in ROUTES {
+            let method = r.method.as_str().to_lowercase();
+            assert!(paths.get(r.path).and_then(|p| p.get(&method)).is_some(), "{} {} undocumented", r.method, r.path);
+        }
+        for (path, ops) in paths {
+            for method in ops.as_object().unwrap().keys() {
+                assert!(
+                    ROUTES.iter().any(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method)),
+                    "{method} {path} documented but not routed"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The route table: every HTTP route, the Lambda function that serves it in AWS, and its
+//! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
+//! function (a test in `atelier-tests` keeps the three in step).
+
+use super::{ApiError, Request, Response, meta};
+use crate::Ctx;
+use futures::future::BoxFuture;
+use http::Method;
+
+pub type HandlerResult = Result<Response, ApiError>;
+pub type Handler = for<'a> fn(&'a Ctx, Request) -> BoxFuture<'a, HandlerResult>;
+
+pub struct Route {
+    pub method: Method,
+    /// Literal segments and `{name}` parameters, as in OpenAPI.
+    pub path: &'static str,
+    /// The function package (under `functions/`) that serves this route in AWS.
+    pub function: &'static str,
+    pub handler: Handler,
+}
+
+/// Turns `async fn(&Ctx, Request) -> HandlerResult` into a [`Handler`].
+macro_rules! handler {
+    ($f:path) => {{
+        fn boxed<'a>(ctx: &'a Ctx, req: Request) -> BoxFuture<'a, HandlerResult> {
+            Box::pin($f(ctx, req))
+        }
+        boxed as Handler
+    }};
+}
+
+pub static ROUTES: &[Route] = &[
+    Route { method: Method::GET, path: "/health", function: "api-health", handler: handler!(meta::health) },
+    Route { method: Method::GET, path: "/openapi.json", function: "api-health", handler: handler!(meta::openapi_json) },
+];
+
+/// Matches `path` against a route pattern, returning the path parameters.
+pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    let mut pat = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (pat.next(), got.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(g)) if p.starts_with('{') && p.ends_with('}') => {
+                if g.is_empty() {
+                    return None;
+                }
+                params.push((p[1..p.len() - 1].to_owned(), g.to_owned()));
+            }
+            (Some(p), Some(g)) if p == g => {}
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_exactly_and_capture_parameters() {
+        assert_eq!(match_path("/health", "/health"), Some(vec![]));
+        assert_eq!(match_path("/health", "/health/"), None);
+        assert_eq!(match_path("/health", "/healthz"), None);
+        assert_eq!(
+            match_path("/contacts/{id}", "/contacts/01J"),
+            Some(vec![("id".to_owned(), "01J".to_owned())])
+        );
+        assert_eq!(match_path("/contacts/{id}", "/contacts/"), None);
+        assert_eq!(match_path("/contacts/{id}", "/contacts/a/b"), None);
+    }
+
+    #[test]
+    fn no_two_routes_share_method_and_path() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(seen.insert((r.method.clone(), r.path)), "{} {} twice", r.method, r.path);
+        }
+    }
+}

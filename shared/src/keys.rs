@@ -1,0 +1,30 @@
+//! The one place that builds table keys. Every brand partition starts with `B#<brand_id>`, so
+//! IAM can fence a function's access with `dynamodb:LeadingKeys` (DESIGN.md §2).
+
+use crate::domain::{BrandId, Email};
+use crate::ports::Key;
+
+/// The partition prefix every brand's rows share.
+pub const BRAND_PREFIX: &str = "B#";
+
+pub fn brand_pk(brand: &BrandId) -> String {
+    format!("{BRAND_PREFIX}{brand}")
+}
+
+/// A mailbox's push-notification watermark: the highest history id Google has announced.
+pub fn mailbox_notice(brand: &BrandId, mailbox: &Email) -> Key {
+    Key::new(brand_pk(brand), format!("MAILBOX#{mailbox}#NOTICE"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::ManualClock;
+
+    #[test]
+    fn brand_keys_lead_with_the_brand() {
+        let brand = BrandId::new(&ManualClock::starting_now());
+        let key = mailbox_notice(&brand, &Email::parse("a@b.io").unwrap());
+        assert!(key.pk.starts_with(&format!("B#{brand}")));
+    }
+}

@@ -1,0 +1,57 @@
+//! Large bodies (email HTML, exports, files): S3 in AWS, a directory locally.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// A validated object key: `/`-separated segments of `[A-Za-z0-9._=-]`, no empty, `.` or
+/// `..` segment, at most 1024 bytes. Safe as an S3 key and as a relative path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    pub fn parse(raw: &str) -> Result<Self, BlobsError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 1024
+            && raw.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"._=-".contains(&b))
+            });
+        if ok { Ok(Self(raw.to_owned())) } else { Err(BlobsError::InvalidKey(raw.to_owned())) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub bytes: Bytes,
+    pub content_type: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BlobsError {
+    #[error("invalid blob key {0:?}")]
+    InvalidKey(String),
+    #[error("blob store unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    async fn put(&self, key: &BlobKey, bytes: Bytes, content_type: &str) -> Result<(), BlobsError>;
+    async fn get(&self, key: &BlobKey) -> Result<Option<StoredBlob>, BlobsError>;
+    /// Deleting a missing blob is not an error.
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobsError>;
+    /// Every key under `prefix`, in key order.
+    async fn list(&self, prefix: &str) -> Result<Vec<BlobKey>, BlobsError>;
+}

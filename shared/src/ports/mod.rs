@@ -1,0 +1,16 @@
+//! Traits the application needs from the world. Each has an AWS adapter and an embedded one,
+//! and one conformance suite (in `atelier-tests`) runs against both.
+
+pub mod blobs;
+pub mod cipher;
+pub mod clock;
+pub mod queue;
+pub mod table;
+
+pub use blobs::{BlobKey, Blobs, BlobsError, StoredBlob};
+pub use cipher::{Cipher, CipherError, Purpose, SealContext};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use queue::{OutMessage, Queue, QueueError, ReceivedMessage};
+pub use table::{
+    Condition, Index, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write,
+};

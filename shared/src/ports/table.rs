@@ -1,0 +1,442 @@
+//! A small typed algebra over a DynamoDB-style table: one generic `PK`/`SK` key, two GSIs,
+//! a TTL attribute, conditions as an enum rather than expression strings.
+//!
+//! Semantics both adapters keep:
+//! - an item whose `expires_at` (epoch seconds) is not in the future does not exist: it is
+//!   never returned, and conditions treat it as absent;
+//! - `update` creates the item if it is absent (unless its condition says otherwise);
+//! - a transaction holds at most 100 writes on distinct keys and is all-or-nothing;
+//! - an item may not exceed [`MAX_ITEM_BYTES`].
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+/// Attribute names the table reserves.
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1_PK: &str = "GSI1PK";
+pub const GSI1_SK: &str = "GSI1SK";
+pub const GSI2_PK: &str = "GSI2PK";
+pub const GSI2_SK: &str = "GSI2SK";
+/// The TTL attribute: epoch seconds after which the item is gone.
+pub const EXPIRES_AT: &str = "expires_at";
+/// The optimistic-concurrency attribute every mutable record carries.
+pub const VERSION: &str = "version";
+/// DynamoDB's item size limit is 400 KB; keep a margin for attribute-name overhead.
+pub const MAX_ITEM_BYTES: usize = 390 * 1024;
+/// DynamoDB's limit on writes in one transaction.
+pub const MAX_TRANSACT_WRITES: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { pk: pk.into(), sk: sk.into() }
+    }
+}
+
+/// One stored item: its key and its other attributes (never `PK`/`SK` themselves).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub key: Key,
+    pub attrs: Map<String, Value>,
+}
+
+impl Item {
+    pub fn new(key: Key) -> Self {
+        Self { key, attrs: Map::new() }
+    }
+
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.attrs.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.attrs.get(name)
+    }
+
+    pub fn version(&self) -> Option<u64> {
+        self.attrs.get(VERSION).and_then(Value::as_u64)
+    }
+
+    pub fn expires_at(&self) -> Option<i64> {
+        self.attrs.get(EXPIRES_AT).and_then(Value::as_i64)
+    }
+
+    /// Whether the item is expired at `now` (epoch seconds).
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at().is_some_and(|at| at <= now)
+    }
+
+    /// Keys of the secondary indexes this item appears in.
+    pub fn index_key(&self, index: Index) -> Option<Key> {
+        let (p, s) = match index {
+            Index::Primary => return Some(self.key.clone()),
+            Index::Gsi1 => (GSI1_PK, GSI1_SK),
+            Index::Gsi2 => (GSI2_PK, GSI2_SK),
+        };
+        match (self.attrs.get(p), self.attrs.get(s)) {
+            (Some(Value::String(p)), Some(Value::String(s))) => Some(Key::new(p, s)),
+            _ => None,
+        }
+    }
+
+    /// Serialised size, as both adapters measure it against [`MAX_ITEM_BYTES`].
+    pub fn size(&self) -> usize {
+        self.key.pk.len()
+            + self.key.sk.len()
+            + serde_json::to_vec(&self.attrs).map(|v| v.len()).unwrap_or(usize::MAX)
+    }
+}
+
+/// A precondition on the item at a key, checked atomically with the write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// Write unconditionally.
+    None,
+    /// The item must not exist (or be expired).
+    Absent,
+    /// The item must exist.
+    Present,
+    /// The item must exist with this `version`.
+    VersionEquals(u64),
+    /// The item must exist and the attribute must equal the value.
+    AttrEquals(String, Value),
+}
+
+impl Condition {
+    /// Evaluates the condition against the current (unexpired) item, if any.
+    pub fn holds(&self, current: Option<&Item>) -> bool {
+        match self {
+            Condition::None => true,
+            Condition::Absent => current.is_none(),
+            Condition::Present => current.is_some(),
+            Condition::VersionEquals(v) => current.and_then(Item::version) == Some(*v),
+            Condition::AttrEquals(name, value) => current.and_then(|i| i.get(name)) == Some(value),
+        }
+    }
+}
+
+/// Changes to an item's attributes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Update {
+    pub set: Vec<(String, Value)>,
+    /// Numeric increments (an absent attribute counts as zero).
+    pub add: Vec<(String, i64)>,
+    pub remove: Vec<String>,
+}
+
+impl Update {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.set.push((name.to_owned(), value.into()));
+        self
+    }
+
+    pub fn add(mut self, name: &str, by: i64) -> Self {
+        self.add.push((name.to_owned(), by));
+        self
+    }
+
+    pub fn remove(mut self, name: &str) -> Self {
+        self.remove.push(name.to_owned());
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.add.is_empty() && self.remove.is_empty()
+    }
+
+    /// Applies the update to an item's attributes in place; the embedded adapter's semantics.
+    pub fn apply(&self, attrs: &mut Map<String, Value>) -> Result<(), StoreError> {
+        for (name, value) in &self.set {
+            attrs.insert(name.clone(), value.clone());
+        }
+        for (name, by) in &self.add {
+            let current = match attrs.get(name) {
+                None => 0,
+                Some(v) => v.as_i64().ok_or_else(|| {
+                    StoreError::Invalid(format!("cannot add to non-integer attribute {name}"))
+                })?,
+            };
+            attrs.insert(name.clone(), Value::from(current + by));
+        }
+        for name in &self.remove {
+            attrs.remove(name);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), StoreError> {
+        if self.is_empty() {
+            return Err(StoreError::Invalid("an update must change something".into()));
+        }
+        let names = self.set.iter().map(|(n, _)| n).chain(self.add.iter().map(|(n, _)| n));
+        for name in names.chain(self.remove.iter()) {
+            check_attr_name(name)?;
+        }
+        Ok(())
+    }
+}
+
+/// A write in a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    Put { item: Item, condition: Condition },
+    Update { key: Key, update: Update, condition: Condition },
+    Delete { key: Key, condition: Condition },
+    /// Writes nothing; fails the transaction unless the condition holds.
+    Check { key: Key, condition: Condition },
+}
+
+impl Write {
+    pub fn key(&self) -> &Key {
+        match self {
+            Write::Put { item, .. } => &item.key,
+            Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => {
+                key
+            }
+        }
+    }
+
+    pub fn condition(&self) -> &Condition {
+        match self {
+            Write::Put { condition, .. }
+            | Write::Update { condition, .. }
+            | Write::Delete { condition, .. }
+            | Write::Check { condition, .. } => condition,
+        }
+    }
+}
+
+/// Which key a query walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Index {
+    Primary,
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Primary => None,
+            Index::Gsi1 => Some("GSI1"),
+            Index::Gsi2 => Some("GSI2"),
+        }
+    }
+
+    pub fn attr_names(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Primary => (PK, SK),
+            Index::Gsi1 => (GSI1_PK, GSI1_SK),
+            Index::Gsi2 => (GSI2_PK, GSI2_SK),
+        }
+    }
+}
+
+/// Which sort keys of the partition a query returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    All,
+    Prefix(String),
+    /// Inclusive at both ends.
+    Between(String, String),
+    AtLeast(String),
+    AtMost(String),
+}
+
+impl SortKey {
+    pub fn matches(&self, sk: &str) -> bool {
+        match self {
+            SortKey::All => true,
+            SortKey::Prefix(p) => sk.starts_with(p.as_str()),
+            SortKey::Between(a, b) => a.as_str() <= sk && sk <= b.as_str(),
+            SortKey::AtLeast(a) => a.as_str() <= sk,
+            SortKey::AtMost(b) => sk <= b.as_str(),
+        }
+    }
+}
+
+/// One page of one partition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sort: SortKey,
+    pub forward: bool,
+    /// Items examined per page (1..=1000); a page may hold fewer once expired items are
+    /// dropped, so callers follow `next` until it is `None`.
+    pub limit: u32,
+    /// The opaque cursor from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Query {
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Self {
+            index: Index::Primary,
+            pk: pk.into(),
+            sort: SortKey::All,
+            forward: true,
+            limit: 100,
+            cursor: None,
+        }
+    }
+
+    pub fn on(mut self, index: Index) -> Self {
+        self.index = index;
+        self
+    }
+
+    pub fn sort(mut self, sort: SortKey) -> Self {
+        self.sort = sort;
+        self
+    }
+
+    pub fn prefix(self, prefix: impl Into<String>) -> Self {
+        self.sort(SortKey::Prefix(prefix.into()))
+    }
+
+    pub fn backward(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    pub fn after(mut self, cursor: Option<String>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), StoreError> {
+        if !(1..=1000).contains(&self.limit) {
+            return Err(StoreError::Invalid("query limit must be 1..=1000".into()));
+        }
+        if self.pk.is_empty() {
+            return Err(StoreError::Invalid("query partition key is empty".into()));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum StoreError {
+    #[error("condition failed")]
+    ConditionFailed,
+    /// A transaction was cancelled because the write at `index` failed its condition.
+    #[error("transaction cancelled: write {index} failed its condition")]
+    TransactionConditionFailed { index: usize },
+    /// A transaction collided with another one in flight; safe to retry.
+    #[error("transaction conflict")]
+    TransactionConflict,
+    #[error("item too large: {0} bytes")]
+    ItemTooLarge(usize),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("throttled by the store")]
+    Throttled,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Table: Send + Sync {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
+    /// Applies `update` and returns the item as it is afterwards.
+    async fn update(&self, key: &Key, update: Update, condition: Condition)
+    -> Result<Item, StoreError>;
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Checks shared by both adapters before anything is sent.
+pub(crate) fn check_key(key: &Key) -> Result<(), StoreError> {
+    if key.pk.is_empty() || key.sk.is_empty() {
+        return Err(StoreError::Invalid("PK and SK must be non-empty".into()));
+    }
+    if key.pk.len() > 2048 || key.sk.len() > 1024 {
+        return Err(StoreError::Invalid("key too long".into()));
+    }
+    Ok(())
+}
+
+fn check_attr_name(name: &str) -> Result<(), StoreError> {
+    if name == PK || name == SK || name.is_empty() || name.len() > 255 {
+        return Err(StoreError::Invalid(format!("attribute name {name:?} is not writable")));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
+    check_key(&item.key)?;
+    for name in item.attrs.keys() {
+        check_attr_name(name)?;
+    }
+    for index in [Index::Gsi1, Index::Gsi2] {
+        let (p, s) = index.attr_names();
+        for attr in [p, s] {
+            if let Some(v) = item.attrs.get(attr)
+                && !v.is_string()
+            {
+                return Err(StoreError::Invalid(format!("{attr} must be a string")));
+            }
+        }
+    }
+    if let Some(v) = item.attrs.get(EXPIRES_AT)
+        && !v.is_i64()
+        && !v.is_u64()
+    {
+        return Err(StoreError::Invalid(format!("{EXPIRES_AT} must be an integer")));
+    }
+    let size = item.size();
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::ItemTooLarge(size));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
+    if writes.is_empty() || writes.len() > MAX_TRANSACT_WRITES {
+        return Err(StoreError::Invalid(format!(
+            "a transaction holds 1..={MAX_TRANSACT_WRITES} writes"
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for write in writes {
+        if !seen.insert(write.key()) {
+            return Err(StoreError::Invalid("a transaction touches each key once".into()));
+        }
+        match write {
+            Write::Put { item, .. } => check_item(item)?,
+            Write::Update { key, update, .. } => {
+                check_key(key)?;
+                update.validate()?;
+            }
+            Write::Delete { key, .. } | Write::Check { key, .. } => check_key(key)?,
+        }
+    }
+    Ok(())
+}
