@@ -41,6 +41,8 @@ pub fn decorate(headers: &mut HeaderMap, origin: &str) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        if !headers.get_all(header::VARY).iter().any(|v| v == "Origin") {
+            headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
     }
 }

@@ -10,7 +10,7 @@ pub mod problem;
 pub mod routes;
 mod json;
 
-pub use dispatch::handle;
+pub use dispatch::{PeerAddr, handle};
 pub use json::{json_body, json_response};
 pub use problem::{ApiError, FieldError, Problem};
 pub use routes::{ROUTES, Route};

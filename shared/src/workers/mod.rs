@@ -9,3 +9,6 @@ pub mod poller;
 pub mod runner;
 
 pub use runner::{Record, WorkError, Worker, run_batch, sqs_batch};
+
+/// The Lambda event types a consumer function's `main` names.
+pub use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
