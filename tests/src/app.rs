@@ -1,0 +1,55 @@
+//! `TestApp`: the local stack on port 0 over a temporary data directory, driven over HTTP.
+
+use atelier_core::config::Config;
+use atelier_core::ports::{Clock, SystemClock};
+use atelier_local::{Application, Running};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub running: Running,
+    pub data_dir: PathBuf,
+    _dir: Option<TempDir>,
+}
+
+impl TestApp {
+    /// Boots a fresh stack in its own temporary data directory.
+    pub async fn spawn() -> Self {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().to_owned();
+        let mut app = Self::spawn_in(&path, Arc::new(SystemClock)).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// Boots a stack on an existing data directory (to test restarts).
+    pub async fn spawn_in(data_dir: &Path, clock: Arc<dyn Clock>) -> Self {
+        Self::spawn_with(Config::embedded(data_dir), clock).await
+    }
+
+    pub async fn spawn_with(config: Config, clock: Arc<dyn Clock>) -> Self {
+        let data_dir = config.data_dir.clone();
+        let app = Application::build_with_clock(config, "127.0.0.1:0", clock).await.expect("build app");
+        let base = format!("http://{}", app.addr());
+        let running = app.start();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base, http, running, data_dir, _dir: None }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// Stops the stack, keeping its data directory alive for the returned guard's lifetime.
+    pub async fn stop(self) -> Option<TempDir> {
+        self.running.shutdown().await;
+        self._dir
+    }
+}
