@@ -22,7 +22,10 @@ pub enum LocalError {
     #[error(transparent)]
     Config(#[from] atelier_core::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// A built stack, listening but not yet serving.
@@ -46,12 +49,28 @@ impl Application {
         Self::build_with_clock(config, addr, Arc::new(SystemClock)).await
     }
 
-    pub async fn build_with_clock(config: Config, addr: &str, clock: Arc<dyn Clock>) -> Result<Self, LocalError> {
+    pub async fn build_with_clock(
+        config: Config,
+        addr: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, LocalError> {
         telemetry::init();
         let ctx = Ctx::build(config, clock).await?;
-        let listener = TcpListener::bind(addr).await.map_err(|source| LocalError::Bind { addr: addr.into(), source })?;
-        let addr = listener.local_addr().map_err(|source| LocalError::Bind { addr: addr.into(), source })?;
-        Ok(Self { ctx, listener, addr })
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| LocalError::Bind {
+                addr: addr.into(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| LocalError::Bind {
+            addr: addr.into(),
+            source,
+        })?;
+        Ok(Self {
+            ctx,
+            listener,
+            addr,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -61,16 +80,26 @@ impl Application {
     /// Starts the HTTP server, the queue consumers and the schedules.
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(server::serve(self.ctx.clone(), self.listener, stopped.clone())));
-        tasks.push(tokio::spawn(poller::poll(
-            self.ctx.clone(),
-            self.ctx.queues.gmail_sync.clone(),
-            Arc::new(GmailSyncWorker),
-            stopped.clone(),
-        )));
-        tasks.push(tokio::spawn(schedule::run(self.ctx.clone(), stopped)));
-        Running { addr: self.addr, ctx: self.ctx, stop, tasks }
+        let tasks = vec![
+            tokio::spawn(server::serve(
+                self.ctx.clone(),
+                self.listener,
+                stopped.clone(),
+            )),
+            tokio::spawn(poller::poll(
+                self.ctx.clone(),
+                self.ctx.queues.gmail_sync.clone(),
+                Arc::new(GmailSyncWorker),
+                stopped.clone(),
+            )),
+            tokio::spawn(schedule::run(self.ctx.clone(), stopped)),
+        ];
+        Running {
+            addr: self.addr,
+            ctx: self.ctx,
+            stop,
+            tasks,
+        }
     }
 }
 

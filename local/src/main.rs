@@ -3,23 +3,42 @@
 use atelier_core::Ctx;
 use atelier_core::config::{Backend, Config};
 use atelier_core::ports::SystemClock;
-use std::sync::Arc;
 use atelier_local::{Application, JOBS, run_job};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "atelier", version, about = "Atelier's whole stack in one process")]
+#[command(
+    name = "atelier",
+    version,
+    about = "Atelier's whole stack in one process"
+)]
 struct Cli {
     /// Listen address.
-    #[arg(long, env = "ATELIER_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "ATELIER_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     addr: String,
     /// Data directory of the embedded backend.
-    #[arg(long, env = "ATELIER_DATA_DIR", default_value = ".atelier", global = true)]
+    #[arg(
+        long,
+        env = "ATELIER_DATA_DIR",
+        default_value = ".atelier",
+        global = true
+    )]
     data_dir: PathBuf,
     /// `embedded` (default) or `aws`.
-    #[arg(long, env = "ATELIER_BACKEND", default_value = "embedded", global = true)]
+    #[arg(
+        long,
+        env = "ATELIER_BACKEND",
+        default_value = "embedded",
+        global = true
+    )]
     backend: String,
     #[command(subcommand)]
     command: Option<Command>,
@@ -58,18 +77,28 @@ async fn run(cli: Cli) -> Result<(), String> {
     config.data_dir = cli.data_dir;
     if config.backend == Backend::Aws && config.aws.is_none() {
         // Re-read so the aws backend's required variables are checked and named.
-        config.aws = Config::from_lookup(|k| if k == "ATELIER_BACKEND" { Some("aws".into()) } else { std::env::var(k).ok() })
-            .map_err(|e| e.to_string())?
-            .aws;
+        config.aws = Config::from_lookup(|k| {
+            if k == "ATELIER_BACKEND" {
+                Some("aws".into())
+            } else {
+                std::env::var(k).ok()
+            }
+        })
+        .map_err(|e| e.to_string())?
+        .aws;
     }
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Serve = command {
-        let app = Application::build(config, &cli.addr).await.map_err(|e| e.to_string())?;
+        let app = Application::build(config, &cli.addr)
+            .await
+            .map_err(|e| e.to_string())?;
         return serve(app).await;
     }
     // Operator commands need the ports, not the server.
     atelier_core::telemetry::init();
-    let ctx = Ctx::build(config, Arc::new(SystemClock)).await.map_err(|e| e.to_string())?;
+    let ctx = Ctx::build(config, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
     match command {
         Command::Serve => unreachable!("handled above"),
         Command::RunJob { list: true, .. } | Command::RunJob { name: None, .. } => {
@@ -78,15 +107,23 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::RunJob { name: Some(name), .. } => {
+        Command::RunJob {
+            name: Some(name), ..
+        } => {
             println!("{}", run_job(&ctx, &name).await?);
             Ok(())
         }
         Command::RedriveDlq => {
             let Some(e) = &ctx.embedded else {
-                return Err("with the aws backend, use SQS's DLQ redrive (StartMessageMoveTask)".into());
+                return Err(
+                    "with the aws backend, use SQS's DLQ redrive (StartMessageMoveTask)".into(),
+                );
             };
-            let moved = e.gmail_sync_dlq.redrive_to(&e.gmail_sync).await.map_err(|e| e.to_string())?;
+            let moved = e
+                .gmail_sync_dlq
+                .redrive_to(&e.gmail_sync)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("moved {moved} messages back to gmail-sync");
             Ok(())
         }
@@ -98,23 +135,33 @@ async fn serve(app: Application) -> Result<(), String> {
     let running = app.start();
     let backend = running.ctx.config.backend.as_str();
     let data_dir = running.ctx.config.data_dir.display().to_string();
-    println!("Atelier is listening on http://{addr} (backend: {backend}, data: {data_dir})");
-    println!("Try: curl http://{addr}/health    Stop: Ctrl-C");
+    say(&format!(
+        "Atelier is listening on http://{addr} (backend: {backend}, data: {data_dir})"
+    ));
+    say(&format!("Try: curl http://{addr}/health    Stop: Ctrl-C"));
     shutdown_signal().await;
-    println!("Shutting down: finishing in-flight work…");
+    say("Shutting down: finishing in-flight work…");
     running.shutdown().await;
-    println!("Stopped.");
+    say("Stopped.");
     Ok(())
+}
+
+/// Prints a status line; a closed stdout (a detached supervisor) must not stop the server.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -19,7 +19,11 @@ pub async fn run_job(ctx: &Ctx, name: &str) -> Result<String, String> {
             let Some(embedded) = &ctx.embedded else {
                 return Ok("nothing to do: AWS runs TTL and dedup expiry itself".into());
             };
-            let swept = embedded.table.sweep_expired().await.map_err(|e| e.to_string())?;
+            let swept = embedded
+                .table
+                .sweep_expired()
+                .await
+                .map_err(|e| e.to_string())?;
             for q in [&embedded.gmail_sync, &embedded.gmail_sync_dlq] {
                 q.purge_dedup().await.map_err(|e| e.to_string())?;
             }

@@ -52,23 +52,40 @@ pub async fn serve(ctx: Ctx, listener: TcpListener, mut stop: watch::Receiver<bo
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("in-flight requests did not finish within {DRAIN:?}");
     }
 }
 
-async fn handle(ctx: &Ctx, req: hyper::Request<Incoming>, peer: SocketAddr) -> hyper::Response<Full<Bytes>> {
+async fn handle(
+    ctx: &Ctx,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let limit = ctx.config.max_body_bytes;
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            let err = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            let err = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 ApiError::PayloadTooLarge { limit }
             } else {
                 ApiError::BadRequest("the request body could not be read".into())
             };
-            return into_hyper(err.into_response(&ulid::Ulid::new().to_string()));
+            // Refused before the dispatcher saw it: give it a request id all the same.
+            let request_id = ulid::Ulid::new().to_string();
+            tracing::info!(%request_id, path = %parts.uri.path(), status = err.status().as_u16(), %peer, "access");
+            let mut resp = err.into_response(&request_id);
+            if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+                resp.headers_mut().insert("x-request-id", v);
+            }
+            return into_hyper(resp);
         }
     };
     let body = if bytes.is_empty() {

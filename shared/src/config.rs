@@ -25,7 +25,9 @@ impl std::str::FromStr for Backend {
         match s {
             "embedded" => Ok(Backend::Embedded),
             "aws" => Ok(Backend::Aws),
-            other => Err(ConfigError(format!("ATELIER_BACKEND must be embedded or aws, not {other:?}"))),
+            other => Err(ConfigError(format!(
+                "ATELIER_BACKEND must be embedded or aws, not {other:?}"
+            ))),
         }
     }
 }
@@ -76,29 +78,45 @@ impl Config {
 
     /// Reads configuration through `var`, so tests need not touch the process environment.
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let backend = var("ATELIER_BACKEND").as_deref().unwrap_or("embedded").parse()?;
-        let data_dir = var("ATELIER_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()).into();
+        let backend = var("ATELIER_BACKEND")
+            .as_deref()
+            .unwrap_or("embedded")
+            .parse()?;
+        let data_dir = var("ATELIER_DATA_DIR")
+            .unwrap_or_else(|| DEFAULT_DATA_DIR.into())
+            .into();
         let cors_origins = match var("ATELIER_CORS_ORIGINS") {
-            Some(list) => list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
             None => vec!["http://localhost:5173".into()],
         };
         for origin in &cors_origins {
-            if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin.ends_with('/') {
-                return Err(ConfigError(format!("ATELIER_CORS_ORIGINS: {origin:?} is not an origin")));
+            if !(origin.starts_with("https://") || origin.starts_with("http://"))
+                || origin.ends_with('/')
+            {
+                return Err(ConfigError(format!(
+                    "ATELIER_CORS_ORIGINS: {origin:?} is not an origin"
+                )));
             }
         }
         let max_body_bytes = match var("ATELIER_MAX_BODY_BYTES") {
-            Some(n) => n
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ConfigError("ATELIER_MAX_BODY_BYTES must be a positive integer".into()))?,
+            Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError("ATELIER_MAX_BODY_BYTES must be a positive integer".into())
+            })?,
             None => DEFAULT_MAX_BODY_BYTES,
         };
         let aws = match backend {
             Backend::Embedded => None,
             Backend::Aws => {
-                let need = |name: &str| var(name).ok_or_else(|| ConfigError(format!("{name} is required with the aws backend")));
+                let need = |name: &str| {
+                    var(name).ok_or_else(|| {
+                        ConfigError(format!("{name} is required with the aws backend"))
+                    })
+                };
                 Some(AwsResources {
                     table: need("ATELIER_TABLE")?,
                     secrets_key_id: need("ATELIER_SECRETS_KEY_ID")?,
@@ -108,7 +126,13 @@ impl Config {
                 })
             }
         };
-        Ok(Self { backend, data_dir, cors_origins, max_body_bytes, aws })
+        Ok(Self {
+            backend,
+            data_dir,
+            cors_origins,
+            max_body_bytes,
+            aws,
+        })
     }
 }
 
@@ -118,7 +142,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 

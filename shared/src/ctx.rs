@@ -1,7 +1,9 @@
 //! `Ctx`: the ports, built once per cold start and shared by every handler.
 
 use crate::adapters::aws::{DynamoTable, KmsCipher, S3Blobs, SqsQueue};
-use crate::adapters::embedded::{self, DirBlobs, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable};
+use crate::adapters::embedded::{
+    self, DirBlobs, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable,
+};
 use crate::config::{Backend, Config, ConfigError};
 use crate::ports::{Blobs, Cipher, Clock, Queue, SystemClock, Table};
 use std::sync::Arc;
@@ -74,29 +76,51 @@ impl Ctx {
         };
         let gmail_sync_dlq = queue("gmail-sync-dlq.fifo", None)?;
         let gmail_sync = queue("gmail-sync.fifo", Some("gmail-sync-dlq.fifo"))?;
-        let cipher = KeyFileCipher::open_or_create(&dir.join("keys").join("secrets.key")).map_err(ConfigError)?;
+        let cipher = KeyFileCipher::open_or_create(&dir.join("keys").join("secrets.key"))
+            .map_err(ConfigError)?;
         let blobs = DirBlobs::new(dir.join("blobs")).map_err(|e| err(&e))?;
         Ok(Self {
             clock,
             table: table.clone(),
             cipher: Arc::new(cipher),
             blobs: Arc::new(blobs),
-            queues: Queues { gmail_sync: gmail_sync.clone(), gmail_sync_dlq: gmail_sync_dlq.clone() },
-            embedded: Some(Arc::new(Embedded { table, gmail_sync, gmail_sync_dlq })),
+            queues: Queues {
+                gmail_sync: gmail_sync.clone(),
+                gmail_sync_dlq: gmail_sync_dlq.clone(),
+            },
+            embedded: Some(Arc::new(Embedded {
+                table,
+                gmail_sync,
+                gmail_sync_dlq,
+            })),
             config: Arc::new(config),
         })
     }
 
     async fn aws(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
-        let names = config.aws.clone().ok_or_else(|| ConfigError("aws resources missing".into()))?;
+        let names = config
+            .aws
+            .clone()
+            .ok_or_else(|| ConfigError("aws resources missing".into()))?;
         let sdk = aws_config::load_from_env().await;
         let clients = AwsClients::new(&sdk);
         Ok(Self {
-            table: Arc::new(DynamoTable::new(clients.dynamodb, names.table, clock.clone())),
-            cipher: Arc::new(KmsCipher::new(clients.kms, names.secrets_key_id, clock.clone())),
+            table: Arc::new(DynamoTable::new(
+                clients.dynamodb,
+                names.table,
+                clock.clone(),
+            )),
+            cipher: Arc::new(KmsCipher::new(
+                clients.kms,
+                names.secrets_key_id,
+                clock.clone(),
+            )),
             blobs: Arc::new(S3Blobs::new(clients.s3, names.bucket)),
             queues: Queues {
-                gmail_sync: Arc::new(SqsQueue::new(clients.sqs.clone(), names.gmail_sync_queue_url)),
+                gmail_sync: Arc::new(SqsQueue::new(
+                    clients.sqs.clone(),
+                    names.gmail_sync_queue_url,
+                )),
                 gmail_sync_dlq: Arc::new(SqsQueue::new(clients.sqs, names.gmail_sync_dlq_url)),
             },
             embedded: None,
@@ -117,7 +141,9 @@ pub struct AwsClients {
 
 impl AwsClients {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             kms: aws_sdk_kms::Client::new(sdk),

@@ -9,7 +9,12 @@ pub fn init() {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // Ignore a second init (tests): the first subscriber stays.
     let _ = if on_lambda {
-        builder.json().with_current_span(true).with_span_list(false).without_time().try_init()
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .without_time()
+            .try_init()
     } else {
         builder.compact().try_init()
     };

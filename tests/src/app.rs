@@ -32,11 +32,22 @@ impl TestApp {
 
     pub async fn spawn_with(config: Config, clock: Arc<dyn Clock>) -> Self {
         let data_dir = config.data_dir.clone();
-        let app = Application::build_with_clock(config, "127.0.0.1:0", clock).await.expect("build app");
+        let app = Application::build_with_clock(config, "127.0.0.1:0", clock)
+            .await
+            .expect("build app");
         let base = format!("http://{}", app.addr());
         let running = app.start();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { base, http, running, data_dir, _dir: None }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base,
+            http,
+            running,
+            data_dir,
+            _dir: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

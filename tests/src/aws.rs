@@ -4,8 +4,8 @@
 use atelier_core::ctx::AwsClients;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use tokio::sync::OnceCell;
 
@@ -26,7 +26,13 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "atelier-tests"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "atelier-tests",
+        ))
         .load()
         .await
 }
@@ -34,7 +40,9 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 /// One set of clients per test binary.
 pub async fn clients() -> &'static AwsClients {
     static CLIENTS: OnceCell<AwsClients> = OnceCell::const_new();
-    CLIENTS.get_or_init(|| async { AwsClients::new(&sdk_config().await) }).await
+    CLIENTS
+        .get_or_init(|| async { AwsClients::new(&sdk_config().await) })
+        .await
 }
 
 /// A unique resource name, so concurrent tests never share emulator state.
@@ -45,16 +53,30 @@ pub fn unique(prefix: &str) -> String {
 /// Creates a table shaped like the one in `infra/template.yaml`.
 pub async fn create_table(name: &str) {
     let c = &clients().await.dynamodb;
-    let key = |attr: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(attr).key_type(kind).build().unwrap();
+    let key = |attr: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(attr)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
     let attr = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
     };
     let gsi = |name: &str, pk: &str, sk: &str| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key(pk, KeyType::Hash))
             .key_schema(key(sk, KeyType::Range))
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
             .unwrap()
     };
@@ -62,7 +84,10 @@ pub async fn create_table(name: &str) {
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(
-            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].into_iter().map(attr).collect(),
+            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
+                .into_iter()
+                .map(attr)
+                .collect(),
         ))
         .key_schema(key("PK", KeyType::Hash))
         .key_schema(key("SK", KeyType::Range))
@@ -74,7 +99,11 @@ pub async fn create_table(name: &str) {
     c.update_time_to_live()
         .table_name(name)
         .time_to_live_specification(
-            TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build().unwrap(),
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()
+                .unwrap(),
         )
         .send()
         .await
@@ -83,8 +112,18 @@ pub async fn create_table(name: &str) {
 
 /// Creates a symmetric KMS key and returns its id.
 pub async fn create_key() -> String {
-    let out = clients().await.kms.create_key().description("atelier test secrets").send().await.expect("create KMS key");
-    out.key_metadata().expect("key metadata").key_id().to_owned()
+    let out = clients()
+        .await
+        .kms
+        .create_key()
+        .description("atelier test secrets")
+        .send()
+        .await
+        .expect("create KMS key");
+    out.key_metadata()
+        .expect("key metadata")
+        .key_id()
+        .to_owned()
 }
 
 /// Creates a FIFO queue with a FIFO DLQ after `max_receives`; returns (queue url, dlq url).
@@ -110,7 +149,9 @@ pub async fn create_fifo_pair(max_receives: u32, visibility_secs: u32) -> (Strin
         .attributes()
         .and_then(|a| a.get(&A::QueueArn).cloned())
         .expect("DLQ arn attribute");
-    let policy = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives }).to_string();
+    let policy =
+        serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives })
+            .to_string();
     let queue = sqs
         .create_queue()
         .queue_name(format!("{base}.fifo"))
@@ -125,6 +166,13 @@ pub async fn create_fifo_pair(max_receives: u32, visibility_secs: u32) -> (Strin
 
 pub async fn create_bucket() -> String {
     let name = unique("blobs");
-    clients().await.s3.create_bucket().bucket(&name).send().await.expect("create bucket");
+    clients()
+        .await
+        .s3
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create bucket");
     name
 }

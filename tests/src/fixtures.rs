@@ -2,7 +2,9 @@
 
 use crate::aws;
 use atelier_core::adapters::aws::{DynamoTable, KmsCipher, S3Blobs, SqsQueue};
-use atelier_core::adapters::embedded::{self, DirBlobs, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable};
+use atelier_core::adapters::embedded::{
+    self, DirBlobs, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable,
+};
 use atelier_core::ports::{Blobs, Cipher, ManualClock, Queue, Table};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +21,11 @@ pub async fn embedded_table() -> TableFixture {
     let clock = Arc::new(ManualClock::starting_now());
     let db = embedded::open_database(dir.path()).unwrap();
     let table = RedbTable::new(db, clock.clone()).unwrap();
-    TableFixture { table: Arc::new(table), clock, _dir: Some(dir) }
+    TableFixture {
+        table: Arc::new(table),
+        clock,
+        _dir: Some(dir),
+    }
 }
 
 pub async fn aws_table() -> TableFixture {
@@ -27,7 +33,11 @@ pub async fn aws_table() -> TableFixture {
     aws::create_table(&name).await;
     let clock = Arc::new(ManualClock::starting_now());
     let table = DynamoTable::new(aws::clients().await.dynamodb.clone(), name, clock.clone());
-    TableFixture { table: Arc::new(table), clock, _dir: None }
+    TableFixture {
+        table: Arc::new(table),
+        clock,
+        _dir: None,
+    }
 }
 
 pub struct CipherFixture {
@@ -38,13 +48,23 @@ pub struct CipherFixture {
 pub async fn embedded_cipher() -> CipherFixture {
     let dir = TempDir::new().unwrap();
     let cipher = KeyFileCipher::open_or_create(&dir.path().join("keys/secrets.key")).unwrap();
-    CipherFixture { cipher: Arc::new(cipher), _dir: Some(dir) }
+    CipherFixture {
+        cipher: Arc::new(cipher),
+        _dir: Some(dir),
+    }
 }
 
 pub async fn aws_cipher() -> CipherFixture {
     let key = aws::create_key().await;
-    let cipher = KmsCipher::new(aws::clients().await.kms.clone(), key, Arc::new(ManualClock::starting_now()));
-    CipherFixture { cipher: Arc::new(cipher), _dir: None }
+    let cipher = KmsCipher::new(
+        aws::clients().await.kms.clone(),
+        key,
+        Arc::new(ManualClock::starting_now()),
+    );
+    CipherFixture {
+        cipher: Arc::new(cipher),
+        _dir: None,
+    }
 }
 
 /// Receives before a message moves to the DLQ, in every queue fixture.
@@ -69,7 +89,11 @@ pub async fn embedded_queue() -> QueueFixture {
     };
     let dlq = EmbeddedQueue::new(db.clone(), clock.clone(), settings("t-dlq.fifo", None)).unwrap();
     let queue = EmbeddedQueue::new(db, clock, settings("t.fifo", Some("t-dlq.fifo"))).unwrap();
-    QueueFixture { queue: Arc::new(queue), dlq: Arc::new(dlq), _dir: Some(dir) }
+    QueueFixture {
+        queue: Arc::new(queue),
+        dlq: Arc::new(dlq),
+        _dir: Some(dir),
+    }
 }
 
 pub async fn aws_queue() -> QueueFixture {
@@ -89,10 +113,16 @@ pub struct BlobsFixture {
 
 pub async fn embedded_blobs() -> BlobsFixture {
     let dir = TempDir::new().unwrap();
-    BlobsFixture { blobs: Arc::new(DirBlobs::new(dir.path()).unwrap()), _dir: Some(dir) }
+    BlobsFixture {
+        blobs: Arc::new(DirBlobs::new(dir.path()).unwrap()),
+        _dir: Some(dir),
+    }
 }
 
 pub async fn aws_blobs() -> BlobsFixture {
     let bucket = aws::create_bucket().await;
-    BlobsFixture { blobs: Arc::new(S3Blobs::new(aws::clients().await.s3.clone(), bucket)), _dir: None }
+    BlobsFixture {
+        blobs: Arc::new(S3Blobs::new(aws::clients().await.s3.clone(), bucket)),
+        _dir: None,
+    }
 }

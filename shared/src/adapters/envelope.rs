@@ -51,7 +51,13 @@ pub fn aead_seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>
     let nonce = random_bytes::<NONCE_LEN>()?;
     let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| CipherError::Rejected)?;
     let ct = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| CipherError::Rejected)?;
     let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
     out.extend_from_slice(&nonce);
@@ -60,7 +66,11 @@ pub fn aead_seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>
 }
 
 /// Opens `nonce || ciphertext || tag`; any mismatch of key, data or AAD is `Rejected`.
-pub fn aead_open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CipherError> {
+pub fn aead_open(
+    key: &[u8; 32],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CipherError> {
     if sealed.len() < NONCE_LEN + 16 {
         return Err(CipherError::Rejected);
     }
@@ -103,10 +113,19 @@ pub fn parse(sealed: &[u8]) -> Result<Parsed<'_>, CipherError> {
     }
     let (wrapped_key, body) = rest.split_at(n);
     let (nonce, ciphertext) = body.split_at(NONCE_LEN);
-    Ok(Parsed { provider: *provider, wrapped_key, nonce, ciphertext })
+    Ok(Parsed {
+        provider: *provider,
+        wrapped_key,
+        nonce,
+        ciphertext,
+    })
 }
 
-pub fn open(parsed: &Parsed<'_>, key: &DataKey, context: &SealContext) -> Result<SecretSlice<u8>, CipherError> {
+pub fn open(
+    parsed: &Parsed<'_>,
+    key: &DataKey,
+    context: &SealContext,
+) -> Result<SecretSlice<u8>, CipherError> {
     let mut body = Vec::with_capacity(parsed.nonce.len() + parsed.ciphertext.len());
     body.extend_from_slice(parsed.nonce);
     body.extend_from_slice(parsed.ciphertext);

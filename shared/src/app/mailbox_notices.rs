@@ -14,17 +14,27 @@ pub enum Recorded {
     Unchanged,
 }
 
-/// Attempts at the optimistic write before giving up to a queue retry.
-const ATTEMPTS: usize = 4;
+/// Attempts at the optimistic write before giving up to a queue retry. A lost race means
+/// another delivery's write won, so with fewer than this many concurrent writers (FIFO groups
+/// allow one per mailbox; the hourly reconcile adds one) every call finishes.
+const ATTEMPTS: usize = 16;
 
-pub async fn record(ctx: &Ctx, brand: &BrandId, mailbox: &Email, history_id: HistoryId) -> Result<Recorded, StoreError> {
+pub async fn record(
+    ctx: &Ctx,
+    brand: &BrandId,
+    mailbox: &Email,
+    history_id: HistoryId,
+) -> Result<Recorded, StoreError> {
     let key = keys::mailbox_notice(brand, mailbox);
     for _ in 0..ATTEMPTS {
         let current = ctx.table.get(&key).await?;
         let (condition, version) = match &current {
             None => (Condition::Absent, 1),
             Some(item) => {
-                let seen = item.get("history_id").and_then(|v| v.as_str()).and_then(|s| s.parse::<u64>().ok());
+                let seen = item
+                    .get("history_id")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| s.parse::<u64>().ok());
                 if seen.is_some_and(|seen| seen >= history_id.0) {
                     return Ok(Recorded::Unchanged);
                 }
@@ -47,7 +57,15 @@ pub async fn record(ctx: &Ctx, brand: &BrandId, mailbox: &Email, history_id: His
 }
 
 /// The current watermark of a mailbox, if any notification was recorded.
-pub async fn current(ctx: &Ctx, brand: &BrandId, mailbox: &Email) -> Result<Option<HistoryId>, StoreError> {
+pub async fn current(
+    ctx: &Ctx,
+    brand: &BrandId,
+    mailbox: &Email,
+) -> Result<Option<HistoryId>, StoreError> {
     let item = ctx.table.get(&keys::mailbox_notice(brand, mailbox)).await?;
-    Ok(item.and_then(|i| i.get("history_id").and_then(|v| v.as_str()).and_then(|s| HistoryId::parse(s).ok())))
+    Ok(item.and_then(|i| {
+        i.get("history_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| HistoryId::parse(s).ok())
+    }))
 }

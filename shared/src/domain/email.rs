@@ -34,7 +34,9 @@ impl Email {
         if !labels_ok {
             return bad("domain is not valid");
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c)) {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c))
+        {
             return bad("contains characters not allowed in an address");
         }
         Ok(Self(s))
@@ -70,8 +72,13 @@ mod tests {
 
     #[test]
     fn addresses_normalise_and_junk_is_refused() {
-        assert_eq!(Email::parse("  Ana@Studio.Example ").unwrap().as_str(), "ana@studio.example");
-        for bad in ["", "no-at", "@x.io", "a@", "a@b", "a b@c.io", "a@-x.io", "a@x..io", "a<b@c.io"] {
+        assert_eq!(
+            Email::parse("  Ana@Studio.Example ").unwrap().as_str(),
+            "ana@studio.example"
+        );
+        for bad in [
+            "", "no-at", "@x.io", "a@", "a@b", "a b@c.io", "a@-x.io", "a@x..io", "a<b@c.io",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(Email::parse(&format!("{}@x.io", "a".repeat(65))).is_err());

@@ -10,7 +10,10 @@ pub struct HistoryId(pub u64);
 
 impl HistoryId {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        raw.trim().parse::<u64>().map(Self).map_err(|_| Invalid::new("history_id", "must be an unsigned integer"))
+        raw.trim()
+            .parse::<u64>()
+            .map(Self)
+            .map_err(|_| Invalid::new("history_id", "must be an unsigned integer"))
     }
 }
 

@@ -22,7 +22,9 @@ impl BrandId {
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        Ulid::from_string(raw).map(Self).map_err(|_| Invalid::new("brand_id", "must be a ULID"))
+        Ulid::from_string(raw)
+            .map(Self)
+            .map_err(|_| Invalid::new("brand_id", "must be a ULID"))
     }
 }
 

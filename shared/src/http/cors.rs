@@ -10,7 +10,10 @@ const EXPOSE_HEADERS: &str = "x-request-id, etag, retry-after";
 const MAX_AGE_SECS: &str = "600";
 
 /// The request's origin if it is one the configuration allows; `Err` if it names another.
-pub fn allowed_origin<'r>(req: &'r Request, allowed: &[String]) -> Result<Option<&'r str>, ApiError> {
+pub fn allowed_origin<'r>(
+    req: &'r Request,
+    allowed: &[String],
+) -> Result<Option<&'r str>, ApiError> {
     match req.headers().get(header::ORIGIN).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(origin)) if allowed.iter().any(|a| a == origin) => Ok(Some(origin)),
@@ -19,7 +22,10 @@ pub fn allowed_origin<'r>(req: &'r Request, allowed: &[String]) -> Result<Option
 }
 
 pub fn is_preflight(req: &Request) -> bool {
-    req.method() == http::Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    req.method() == http::Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
 pub fn preflight(origin: &str, methods: &[http::Method]) -> Response {
@@ -39,8 +45,14 @@ pub fn preflight(origin: &str, methods: &[http::Method]) -> Response {
 pub fn decorate(headers: &mut HeaderMap, origin: &str) {
     if let Ok(value) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE_HEADERS),
+        );
         if !headers.get_all(header::VARY).iter().any(|v| v == "Origin") {
             headers.append(header::VARY, HeaderValue::from_static("Origin"));
         }

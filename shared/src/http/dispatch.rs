@@ -31,7 +31,11 @@ fn client_ip(req: &Request) -> String {
         _ => None,
     };
     from_gateway
-        .or_else(|| req.extensions().get::<PeerAddr>().map(|p| p.0.ip().to_string()))
+        .or_else(|| {
+            req.extensions()
+                .get::<PeerAddr>()
+                .map(|p| p.0.ip().to_string())
+        })
         .unwrap_or_default()
 }
 
@@ -52,7 +56,10 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response {
             .chars()
             .take(256)
             .collect::<String>();
-        let origin = cors::allowed_origin(&req, &ctx.config.cors_origins).ok().flatten().map(str::to_owned);
+        let origin = cors::allowed_origin(&req, &ctx.config.cors_origins)
+            .ok()
+            .flatten()
+            .map(str::to_owned);
         let mut resp = match route(ctx, req, &request_id).await {
             Ok(resp) => resp,
             Err(err) => err.into_response(&request_id),
@@ -79,7 +86,10 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response {
 async fn route(ctx: &Ctx, mut req: Request, request_id: &str) -> Result<Response, ApiError> {
     let origin = cors::allowed_origin(&req, &ctx.config.cors_origins)?.map(str::to_owned);
     let path = req.uri().path().to_owned();
-    let candidates: Vec<_> = ROUTES.iter().filter_map(|r| match_path(r.path, &path).map(|p| (r, p))).collect();
+    let candidates: Vec<_> = ROUTES
+        .iter()
+        .filter_map(|r| match_path(r.path, &path).map(|p| (r, p)))
+        .collect();
     if candidates.is_empty() {
         return Err(ApiError::NotFound);
     }
@@ -90,18 +100,25 @@ async fn route(ctx: &Ctx, mut req: Request, request_id: &str) -> Result<Response
             None => Err(ApiError::OriginNotAllowed),
         };
     }
-    let Some((route, params)) = candidates.into_iter().find(|(r, _)| r.method == req.method()) else {
+    let Some((route, params)) = candidates
+        .into_iter()
+        .find(|(r, _)| r.method == req.method())
+    else {
         return Err(ApiError::MethodNotAllowed { allow });
     };
     let limit = ctx.config.max_body_bytes;
     if req.body().len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    req.extensions_mut().insert(RequestId(request_id.to_owned()));
+    req.extensions_mut()
+        .insert(RequestId(request_id.to_owned()));
     let req = req.with_path_parameters(params.into_iter().collect::<HashMap<_, _>>());
     let handler = route.handler;
     // A panic in a handler is a bug; it must cost one request, not the whole instance.
-    match std::panic::AssertUnwindSafe(handler(ctx, req)).catch_unwind().await {
+    match std::panic::AssertUnwindSafe(handler(ctx, req))
+        .catch_unwind()
+        .await
+    {
         Ok(result) => result,
         Err(_) => Err(ApiError::Internal("handler panicked".into())),
     }

@@ -24,7 +24,11 @@ pub struct Health {
 pub async fn health(ctx: &Ctx, _req: Request) -> HandlerResult {
     json_response(
         http::StatusCode::OK,
-        &Health { status: "ok", version: crate::VERSION, backend: ctx.config.backend.as_str() },
+        &Health {
+            status: "ok",
+            version: crate::VERSION,
+            backend: ctx.config.backend.as_str(),
+        },
     )
 }
 

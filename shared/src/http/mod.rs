@@ -4,11 +4,11 @@
 
 mod cors;
 mod dispatch;
+mod json;
 pub mod meta;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
-mod json;
 
 pub use dispatch::{PeerAddr, handle};
 pub use json::{json_body, json_response};

@@ -35,12 +35,19 @@ mod tests {
         let paths = doc["paths"].as_object().unwrap();
         for r in ROUTES {
             let method = r.method.as_str().to_lowercase();
-            assert!(paths.get(r.path).and_then(|p| p.get(&method)).is_some(), "{} {} undocumented", r.method, r.path);
+            assert!(
+                paths.get(r.path).and_then(|p| p.get(&method)).is_some(),
+                "{} {} undocumented",
+                r.method,
+                r.path
+            );
         }
         for (path, ops) in paths {
             for method in ops.as_object().unwrap().keys() {
                 assert!(
-                    ROUTES.iter().any(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method)),
+                    ROUTES
+                        .iter()
+                        .any(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method)),
                     "{method} {path} documented but not routed"
                 );
             }

@@ -48,7 +48,10 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<http::Method> },
     #[error("conflict: {detail}")]
-    Conflict { detail: String, current_version: Option<u64> },
+    Conflict {
+        detail: String,
+        current_version: Option<u64>,
+    },
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
@@ -125,7 +128,9 @@ impl ApiError {
             ApiError::Conflict { detail, .. } => Some(detail.clone()),
             ApiError::PayloadTooLarge { limit } => Some(format!("the limit is {limit} bytes")),
             ApiError::UnsupportedMediaType => Some("send application/json".into()),
-            ApiError::TooManyRequests { retry_after_secs } => Some(format!("retry after {retry_after_secs} s")),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                Some(format!("retry after {retry_after_secs} s"))
+            }
             ApiError::Unavailable(_) => Some("retry shortly".into()),
             _ => None,
         }
@@ -143,7 +148,9 @@ impl ApiError {
                 _ => Vec::new(),
             },
             current_version: match self {
-                ApiError::Conflict { current_version, .. } => *current_version,
+                ApiError::Conflict {
+                    current_version, ..
+                } => *current_version,
                 _ => None,
             },
         }
@@ -155,7 +162,9 @@ impl ApiError {
             tracing::error!(error = %self, status = status.as_u16(), "request failed");
         }
         let body = serde_json::to_string(&self.to_problem(request_id)).unwrap_or_default();
-        let mut builder = http::Response::builder().status(status).header(http::header::CONTENT_TYPE, "application/problem+json");
+        let mut builder = http::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, "application/problem+json");
         match &self {
             ApiError::MethodNotAllowed { allow } => {
                 let allow: Vec<&str> = allow.iter().map(http::Method::as_str).collect();
@@ -167,13 +176,18 @@ impl ApiError {
             ApiError::Unavailable(_) => builder = builder.header(http::header::RETRY_AFTER, "1"),
             _ => {}
         }
-        builder.body(lambda_http::Body::Text(body)).unwrap_or_default()
+        builder
+            .body(lambda_http::Body::Text(body))
+            .unwrap_or_default()
     }
 }
 
 impl From<crate::domain::Invalid> for ApiError {
     fn from(e: crate::domain::Invalid) -> Self {
-        ApiError::Validation(vec![FieldError { field: e.field.into(), message: e.message }])
+        ApiError::Validation(vec![FieldError {
+            field: e.field.into(),
+            message: e.message,
+        }])
     }
 }
 
@@ -181,11 +195,20 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::ConditionFailed | StoreError::TransactionConditionFailed { .. } => {
-                ApiError::Conflict { detail: "the record changed or already exists".into(), current_version: None }
+                ApiError::Conflict {
+                    detail: "the record changed or already exists".into(),
+                    current_version: None,
+                }
             }
-            StoreError::TransactionConflict | StoreError::Throttled => ApiError::Unavailable(e.to_string()),
-            StoreError::InvalidCursor => ApiError::BadRequest("the cursor is not valid for this list".into()),
-            StoreError::ItemTooLarge(_) => ApiError::PayloadTooLarge { limit: crate::ports::table::MAX_ITEM_BYTES },
+            StoreError::TransactionConflict | StoreError::Throttled => {
+                ApiError::Unavailable(e.to_string())
+            }
+            StoreError::InvalidCursor => {
+                ApiError::BadRequest("the cursor is not valid for this list".into())
+            }
+            StoreError::ItemTooLarge(_) => ApiError::PayloadTooLarge {
+                limit: crate::ports::table::MAX_ITEM_BYTES,
+            },
             StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
             StoreError::Invalid(_) => ApiError::Internal(e.to_string()),
         }
@@ -195,7 +218,9 @@ impl From<StoreError> for ApiError {
 impl From<CipherError> for ApiError {
     fn from(e: CipherError) -> Self {
         match e {
-            CipherError::Throttled | CipherError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
+            CipherError::Throttled | CipherError::Unavailable(_) => {
+                ApiError::Unavailable(e.to_string())
+            }
             CipherError::Rejected => ApiError::Internal(e.to_string()),
         }
     }

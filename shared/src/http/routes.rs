@@ -30,8 +30,18 @@ macro_rules! handler {
 }
 
 pub static ROUTES: &[Route] = &[
-    Route { method: Method::GET, path: "/health", function: "api-health", handler: handler!(meta::health) },
-    Route { method: Method::GET, path: "/openapi.json", function: "api-health", handler: handler!(meta::openapi_json) },
+    Route {
+        method: Method::GET,
+        path: "/health",
+        function: "api-health",
+        handler: handler!(meta::health),
+    },
+    Route {
+        method: Method::GET,
+        path: "/openapi.json",
+        function: "api-health",
+        handler: handler!(meta::openapi_json),
+    },
 ];
 
 /// Matches `path` against a route pattern, returning the path parameters.
@@ -75,7 +85,12 @@ mod tests {
     fn no_two_routes_share_method_and_path() {
         let mut seen = std::collections::HashSet::new();
         for r in ROUTES {
-            assert!(seen.insert((r.method.clone(), r.path)), "{} {} twice", r.method, r.path);
+            assert!(
+                seen.insert((r.method.clone(), r.path)),
+                "{} {} twice",
+                r.method,
+                r.path
+            );
         }
     }
 }

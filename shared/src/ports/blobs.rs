@@ -16,9 +16,15 @@ impl BlobKey {
                 !seg.is_empty()
                     && seg != "."
                     && seg != ".."
-                    && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"._=-".contains(&b))
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._=-".contains(&b))
             });
-        if ok { Ok(Self(raw.to_owned())) } else { Err(BlobsError::InvalidKey(raw.to_owned())) }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(BlobsError::InvalidKey(raw.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {

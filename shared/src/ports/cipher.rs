@@ -32,7 +32,10 @@ pub struct SealContext {
 impl SealContext {
     /// `brand` is a brand id (or `platform` for platform-wide secrets).
     pub fn new(brand: impl Into<String>, purpose: Purpose) -> Self {
-        Self { brand: brand.into(), purpose }
+        Self {
+            brand: brand.into(),
+            purpose,
+        }
     }
 
     pub fn brand(&self) -> &str {
@@ -45,8 +48,12 @@ impl SealContext {
 
     /// The context as AES-GCM associated data: unambiguous, versioned.
     pub fn aad(&self) -> Vec<u8> {
-        format!("atelier-seal-v1\0brand={}\0purpose={}", self.brand, self.purpose.as_str())
-            .into_bytes()
+        format!(
+            "atelier-seal-v1\0brand={}\0purpose={}",
+            self.brand,
+            self.purpose.as_str()
+        )
+        .into_bytes()
     }
 }
 
@@ -64,6 +71,9 @@ pub enum CipherError {
 #[async_trait]
 pub trait Cipher: Send + Sync {
     async fn seal(&self, context: &SealContext, plaintext: &[u8]) -> Result<Vec<u8>, CipherError>;
-    async fn open(&self, context: &SealContext, sealed: &[u8])
-    -> Result<SecretSlice<u8>, CipherError>;
+    async fn open(
+        &self,
+        context: &SealContext,
+        sealed: &[u8],
+    ) -> Result<SecretSlice<u8>, CipherError>;
 }

@@ -24,11 +24,23 @@ pub struct OutMessage {
 
 impl OutMessage {
     pub fn new(body: impl Into<String>) -> Self {
-        Self { body: body.into(), group: None, dedup_id: None }
+        Self {
+            body: body.into(),
+            group: None,
+            dedup_id: None,
+        }
     }
 
-    pub fn fifo(body: impl Into<String>, group: impl Into<String>, dedup: impl Into<String>) -> Self {
-        Self { body: body.into(), group: Some(group.into()), dedup_id: Some(dedup.into()) }
+    pub fn fifo(
+        body: impl Into<String>,
+        group: impl Into<String>,
+        dedup: impl Into<String>,
+    ) -> Self {
+        Self {
+            body: body.into(),
+            group: Some(group.into()),
+            dedup_id: Some(dedup.into()),
+        }
     }
 
     pub(crate) fn validate(&self, fifo: bool) -> Result<(), QueueError> {
@@ -39,12 +51,12 @@ impl OutMessage {
             return Err(QueueError::Invalid("a FIFO message needs a group".into()));
         }
         if !fifo && (self.group.is_some() || self.dedup_id.is_some()) {
-            return Err(QueueError::Invalid("group and dedup id are for FIFO queues".into()));
+            return Err(QueueError::Invalid(
+                "group and dedup id are for FIFO queues".into(),
+            ));
         }
         for id in [&self.group, &self.dedup_id].into_iter().flatten() {
-            let ok = !id.is_empty()
-                && id.len() <= 128
-                && id.chars().all(|c| c.is_ascii_graphic());
+            let ok = !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic());
             if !ok {
                 return Err(QueueError::Invalid(
                     "group and dedup ids are 1..=128 printable ASCII characters".into(),

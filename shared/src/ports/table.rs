@@ -35,7 +35,10 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self { pk: pk.into(), sk: sk.into() }
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 }
 
@@ -48,7 +51,10 @@ pub struct Item {
 
 impl Item {
     pub fn new(key: Key) -> Self {
-        Self { key, attrs: Map::new() }
+        Self {
+            key,
+            attrs: Map::new(),
+        }
     }
 
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
@@ -90,7 +96,9 @@ impl Item {
     pub fn size(&self) -> usize {
         self.key.pk.len()
             + self.key.sk.len()
-            + serde_json::to_vec(&self.attrs).map(|v| v.len()).unwrap_or(usize::MAX)
+            + serde_json::to_vec(&self.attrs)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX)
     }
 }
 
@@ -177,9 +185,15 @@ impl Update {
 
     pub(crate) fn validate(&self) -> Result<(), StoreError> {
         if self.is_empty() {
-            return Err(StoreError::Invalid("an update must change something".into()));
+            return Err(StoreError::Invalid(
+                "an update must change something".into(),
+            ));
         }
-        let names = self.set.iter().map(|(n, _)| n).chain(self.add.iter().map(|(n, _)| n));
+        let names = self
+            .set
+            .iter()
+            .map(|(n, _)| n)
+            .chain(self.add.iter().map(|(n, _)| n));
         for name in names.chain(self.remove.iter()) {
             check_attr_name(name)?;
         }
@@ -190,20 +204,31 @@ impl Update {
 /// A write in a transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    Put { item: Item, condition: Condition },
-    Update { key: Key, update: Update, condition: Condition },
-    Delete { key: Key, condition: Condition },
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Update {
+        key: Key,
+        update: Update,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
     /// Writes nothing; fails the transaction unless the condition holds.
-    Check { key: Key, condition: Condition },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
 }
 
 impl Write {
     pub fn key(&self) -> &Key {
         match self {
             Write::Put { item, .. } => &item.key,
-            Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => {
-                key
-            }
+            Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => key,
         }
     }
 
@@ -365,8 +390,12 @@ pub trait Table: Send + Sync {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
     /// Applies `update` and returns the item as it is afterwards.
-    async fn update(&self, key: &Key, update: Update, condition: Condition)
-    -> Result<Item, StoreError>;
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Condition,
+    ) -> Result<Item, StoreError>;
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
@@ -385,7 +414,9 @@ pub(crate) fn check_key(key: &Key) -> Result<(), StoreError> {
 
 fn check_attr_name(name: &str) -> Result<(), StoreError> {
     if name == PK || name == SK || name.is_empty() || name.len() > 255 {
-        return Err(StoreError::Invalid(format!("attribute name {name:?} is not writable")));
+        return Err(StoreError::Invalid(format!(
+            "attribute name {name:?} is not writable"
+        )));
     }
     Ok(())
 }
@@ -409,7 +440,9 @@ pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
         && !v.is_i64()
         && !v.is_u64()
     {
-        return Err(StoreError::Invalid(format!("{EXPIRES_AT} must be an integer")));
+        return Err(StoreError::Invalid(format!(
+            "{EXPIRES_AT} must be an integer"
+        )));
     }
     let size = item.size();
     if size > MAX_ITEM_BYTES {
@@ -427,7 +460,9 @@ pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
     let mut seen = std::collections::HashSet::new();
     for write in writes {
         if !seen.insert(write.key()) {
-            return Err(StoreError::Invalid("a transaction touches each key once".into()));
+            return Err(StoreError::Invalid(
+                "a transaction touches each key once".into(),
+            ));
         }
         match write {
             Write::Put { item, .. } => check_item(item)?,

@@ -15,7 +15,11 @@ struct Versioned<T> {
 }
 
 pub fn encode<T: Serialize>(body: &T) -> String {
-    serde_json::to_string(&Versioned { v: CURRENT_VERSION, body }).unwrap_or_default()
+    serde_json::to_string(&Versioned {
+        v: CURRENT_VERSION,
+        body,
+    })
+    .unwrap_or_default()
 }
 
 pub fn decode<T: DeserializeOwned>(raw: &str) -> Result<T, WorkError> {
@@ -23,10 +27,12 @@ pub fn decode<T: DeserializeOwned>(raw: &str) -> Result<T, WorkError> {
     struct Version {
         v: u32,
     }
-    let Version { v } = serde_json::from_str(raw).map_err(|e| WorkError::Poison(format!("not an envelope: {e}")))?;
+    let Version { v } = serde_json::from_str(raw)
+        .map_err(|e| WorkError::Poison(format!("not an envelope: {e}")))?;
     if v != CURRENT_VERSION {
         return Err(WorkError::Poison(format!("unknown envelope version {v}")));
     }
-    let versioned: Versioned<T> = serde_json::from_str(raw).map_err(|e| WorkError::Poison(format!("bad message: {e}")))?;
+    let versioned: Versioned<T> =
+        serde_json::from_str(raw).map_err(|e| WorkError::Poison(format!("bad message: {e}")))?;
     Ok(versioned.body)
 }

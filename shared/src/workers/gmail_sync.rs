@@ -16,16 +16,28 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GmailSyncMessage {
     /// Google announced a change to the mailbox up to `history_id`.
-    MailboxChanged { brand_id: BrandId, mailbox: Email, history_id: HistoryId },
+    MailboxChanged {
+        brand_id: BrandId,
+        mailbox: Email,
+        history_id: HistoryId,
+    },
 }
 
 impl GmailSyncMessage {
     /// The FIFO message: grouped by mailbox so one mailbox syncs in order, deduplicated by
     /// the announced history id so a duplicated push is dropped by the queue.
     pub fn to_message(&self) -> OutMessage {
-        let GmailSyncMessage::MailboxChanged { brand_id, mailbox, history_id } = self;
+        let GmailSyncMessage::MailboxChanged {
+            brand_id,
+            mailbox,
+            history_id,
+        } = self;
         let group = format!("{brand_id}.{}", short_hash(mailbox.as_str()));
-        OutMessage::fifo(envelope::encode(self), group.clone(), format!("{group}.{}", history_id.0))
+        OutMessage::fifo(
+            envelope::encode(self),
+            group.clone(),
+            format!("{group}.{}", history_id.0),
+        )
     }
 }
 
@@ -50,11 +62,17 @@ impl Worker for GmailSyncWorker {
 
     async fn handle(&self, ctx: &Ctx, record: &Record) -> Result<(), WorkError> {
         match envelope::decode::<GmailSyncMessage>(&record.body)? {
-            GmailSyncMessage::MailboxChanged { brand_id, mailbox, history_id } => {
-                mailbox_notices::record(ctx, &brand_id, &mailbox, history_id).await.map_err(|e| match e {
-                    StoreError::Invalid(m) => WorkError::Poison(m),
-                    other => WorkError::Retry(other.to_string()),
-                })?;
+            GmailSyncMessage::MailboxChanged {
+                brand_id,
+                mailbox,
+                history_id,
+            } => {
+                mailbox_notices::record(ctx, &brand_id, &mailbox, history_id)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Invalid(m) => WorkError::Poison(m),
+                        other => WorkError::Retry(other.to_string()),
+                    })?;
                 Ok(())
             }
         }

@@ -16,7 +16,12 @@ pub fn retry_delay(receive_count: u32) -> Duration {
 
 /// Polls until `stop` turns true. A batch in hand is finished and acknowledged before
 /// returning; messages not yet acknowledged stay in the queue for the next run.
-pub async fn poll(ctx: Ctx, queue: Arc<dyn Queue>, worker: Arc<dyn Worker>, mut stop: watch::Receiver<bool>) {
+pub async fn poll(
+    ctx: Ctx,
+    queue: Arc<dyn Queue>,
+    worker: Arc<dyn Worker>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         if *stop.borrow() {
             return;
@@ -38,12 +43,19 @@ pub async fn poll(ctx: Ctx, queue: Arc<dyn Queue>, worker: Arc<dyn Worker>, mut 
         }
         let records = messages
             .iter()
-            .map(|m| Record { id: m.id.clone(), body: m.body.clone(), group: m.group.clone(), receive_count: m.receive_count })
+            .map(|m| Record {
+                id: m.id.clone(),
+                body: m.body.clone(),
+                group: m.group.clone(),
+                receive_count: m.receive_count,
+            })
             .collect();
         let failed = run_batch(&ctx, worker.as_ref(), records).await;
         for m in &messages {
             let result = if failed.contains(&m.id) {
-                queue.release(&m.receipt, retry_delay(m.receive_count)).await
+                queue
+                    .release(&m.receipt, retry_delay(m.receive_count))
+                    .await
             } else {
                 queue.ack(&m.receipt).await
             };

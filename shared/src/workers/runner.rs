@@ -75,7 +75,11 @@ pub async fn run_batch(ctx: &Ctx, worker: &dyn Worker, records: Vec<Record>) -> 
         }
         failed
     });
-    futures::future::join_all(runs).await.into_iter().flatten().collect()
+    futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The Lambda entry for an SQS event source with `ReportBatchItemFailures`.
@@ -92,7 +96,11 @@ pub async fn sqs_batch(ctx: &Ctx, worker: &dyn Worker, event: SqsEvent) -> SqsBa
         records.push(Record {
             body: message.body.unwrap_or_default(),
             group: message.attributes.get("MessageGroupId").cloned(),
-            receive_count: message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1),
+            receive_count: message
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1),
             id,
         });
     }

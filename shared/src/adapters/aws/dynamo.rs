@@ -4,7 +4,9 @@
 
 use super::{describe, is_throttle};
 use crate::ports::table::{self, check_item, check_key, check_transaction};
-use crate::ports::{Clock, Condition, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write};
+use crate::ports::{
+    Clock, Condition, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
@@ -79,7 +81,10 @@ impl Expr {
             Condition::Absent => Some(self.absent(now)),
             Condition::Present => {
                 let pk = self.name(table::PK);
-                Some(format!("(attribute_exists({pk}) AND {})", self.unexpired(now)))
+                Some(format!(
+                    "(attribute_exists({pk}) AND {})",
+                    self.unexpired(now)
+                ))
             }
             Condition::VersionEquals(v) => {
                 let (n, v) = (self.name(table::VERSION), self.value(num(*v as i64)));
@@ -115,8 +120,11 @@ impl Expr {
         if !sets.is_empty() {
             parts.push(format!("SET {}", sets.join(", ")));
         }
-        let adds: Vec<String> =
-            update.add.iter().map(|(n, by)| format!("{} {}", self.name(n), self.value(num(*by)))).collect();
+        let adds: Vec<String> = update
+            .add
+            .iter()
+            .map(|(n, by)| format!("{} {}", self.name(n), self.value(num(*by))))
+            .collect();
         if !adds.is_empty() {
             parts.push(format!("ADD {}", adds.join(", ")));
         }
@@ -133,7 +141,8 @@ fn num(n: i64) -> AttributeValue {
 }
 
 fn to_av(value: &Value) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value).map_err(|e| StoreError::Invalid(e.to_string()))
+    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value)
+        .map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 fn key_attrs(key: &Key) -> Attrs {
@@ -156,8 +165,8 @@ fn from_attrs(mut attrs: Attrs) -> Result<Item, StoreError> {
         _ => Err(StoreError::Unavailable(format!("stored item lacks {name}"))),
     };
     let key = Key::new(take(table::PK)?, take(table::SK)?);
-    let attrs: Map<String, Value> =
-        serde_dynamo::aws_sdk_dynamodb_1::from_item(attrs).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let attrs: Map<String, Value> = serde_dynamo::aws_sdk_dynamodb_1::from_item(attrs)
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     Ok(Item { key, attrs })
 }
 
@@ -173,7 +182,9 @@ where
             return StoreError::Throttled;
         }
         if service.code() == Some("ValidationException") {
-            return StoreError::Invalid(service.message().unwrap_or("validation failed").to_owned());
+            return StoreError::Invalid(
+                service.message().unwrap_or("validation failed").to_owned(),
+            );
         }
     }
     StoreError::Unavailable(describe(&err))
@@ -185,7 +196,11 @@ fn now_and_live(item: Item, now: i64) -> Option<Item> {
 
 impl DynamoTable {
     pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
-        Self { client, table: table.into(), clock }
+        Self {
+            client,
+            table: table.into(),
+            clock,
+        }
     }
 
     fn now(&self) -> i64 {
@@ -217,11 +232,18 @@ impl DynamoTable {
         Ok(())
     }
 
-    async fn update_once(&self, key: &Key, update: &Update, condition: &Condition) -> Result<Item, UpdateFailure> {
+    async fn update_once(
+        &self,
+        key: &Key,
+        update: &Update,
+        condition: &Condition,
+    ) -> Result<Item, UpdateFailure> {
         let now = self.now();
         let mut e = Expr::default();
         let expression = e.update(update).map_err(UpdateFailure::Other)?;
-        let cond = e.update_condition(condition, now).map_err(UpdateFailure::Other)?;
+        let cond = e
+            .update_condition(condition, now)
+            .map_err(UpdateFailure::Other)?;
         let result = self
             .client
             .update_item()
@@ -237,18 +259,19 @@ impl DynamoTable {
             .await;
         match result {
             Ok(out) => {
-                let item = from_attrs(out.attributes.unwrap_or_default()).map_err(UpdateFailure::Other)?;
+                let item =
+                    from_attrs(out.attributes.unwrap_or_default()).map_err(UpdateFailure::Other)?;
                 check_item(&item).map_err(UpdateFailure::Other)?;
                 Ok(item)
             }
             Err(err) => {
-                let old = err
-                    .as_service_error()
-                    .and_then(|s| match s {
-                        UpdateItemError::ConditionalCheckFailedException(c) => c.item.clone(),
-                        _ => None,
-                    });
-                let expired = old.and_then(|a| from_attrs(a).ok()).is_some_and(|i| i.is_expired(now));
+                let old = err.as_service_error().and_then(|s| match s {
+                    UpdateItemError::ConditionalCheckFailedException(c) => c.item.clone(),
+                    _ => None,
+                });
+                let expired = old
+                    .and_then(|a| from_attrs(a).ok())
+                    .is_some_and(|i| i.is_expired(now));
                 if expired {
                     Err(UpdateFailure::Expired)
                 } else {
@@ -270,12 +293,18 @@ impl DynamoTable {
                         .set_condition_expression(cond)
                         .set_expression_attribute_names(e.names())
                         .set_expression_attribute_values(e.values())
-                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .return_values_on_condition_check_failure(
+                            ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
                         .build()
                         .map_err(|x| StoreError::Invalid(x.to_string()))?,
                 )
             }
-            Write::Update { key, update, condition } => {
+            Write::Update {
+                key,
+                update,
+                condition,
+            } => {
                 let expression = e.update(update)?;
                 let cond = e.update_condition(condition, now)?;
                 TransactWriteItem::builder().update(
@@ -286,7 +315,9 @@ impl DynamoTable {
                         .condition_expression(cond)
                         .set_expression_attribute_names(e.names())
                         .set_expression_attribute_values(e.values())
-                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .return_values_on_condition_check_failure(
+                            ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
                         .build()
                         .map_err(|x| StoreError::Invalid(x.to_string()))?,
                 )
@@ -300,7 +331,9 @@ impl DynamoTable {
                         .set_condition_expression(cond)
                         .set_expression_attribute_names(e.names())
                         .set_expression_attribute_values(e.values())
-                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .return_values_on_condition_check_failure(
+                            ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
                         .build()
                         .map_err(|x| StoreError::Invalid(x.to_string()))?,
                 )
@@ -309,7 +342,11 @@ impl DynamoTable {
                 // DynamoDB needs a condition on a check; `None` always holds.
                 let cond = match e.condition(condition, now)? {
                     Some(c) => c,
-                    None => format!("({} OR attribute_exists({}))", e.absent(now), e.name(table::PK)),
+                    None => format!(
+                        "({} OR attribute_exists({}))",
+                        e.absent(now),
+                        e.name(table::PK)
+                    ),
                 };
                 TransactWriteItem::builder().condition_check(
                     ConditionCheck::builder()
@@ -318,7 +355,9 @@ impl DynamoTable {
                         .condition_expression(cond)
                         .set_expression_attribute_names(e.names())
                         .set_expression_attribute_values(e.values())
-                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .return_values_on_condition_check_failure(
+                            ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
                         .build()
                         .map_err(|x| StoreError::Invalid(x.to_string()))?,
                 )
@@ -334,7 +373,13 @@ impl DynamoTable {
             .map(|w| self.transact_item(w, now))
             .collect::<Result<Vec<_>, _>>()
             .map_err(TransactFailure::Other)?;
-        let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        let err = match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(err) => err,
         };
@@ -358,7 +403,9 @@ impl DynamoTable {
                         failed = Some(index);
                     }
                 }
-                Some("TransactionConflict") => return Err(TransactFailure::Other(StoreError::TransactionConflict)),
+                Some("TransactionConflict") => {
+                    return Err(TransactFailure::Other(StoreError::TransactionConflict));
+                }
                 Some("ThrottlingError" | "ProvisionedThroughputExceeded") => {
                     return Err(TransactFailure::Other(StoreError::Throttled));
                 }
@@ -366,9 +413,13 @@ impl DynamoTable {
             }
         }
         match failed {
-            Some(index) => Err(TransactFailure::Other(StoreError::TransactionConditionFailed { index })),
+            Some(index) => Err(TransactFailure::Other(
+                StoreError::TransactionConditionFailed { index },
+            )),
             None if !expired.is_empty() => Err(TransactFailure::Expired(expired)),
-            None => Err(TransactFailure::Other(StoreError::Unavailable(describe(&err)))),
+            None => Err(TransactFailure::Other(StoreError::Unavailable(describe(
+                &err,
+            )))),
         }
     }
 }
@@ -391,16 +442,24 @@ fn encode_cursor(key: Attrs) -> Option<String> {
             _ => None,
         })
         .collect();
-    serde_json::to_vec(&strings).ok().map(|b| URL_SAFE_NO_PAD.encode(b))
+    serde_json::to_vec(&strings)
+        .ok()
+        .map(|b| URL_SAFE_NO_PAD.encode(b))
 }
 
 fn decode_cursor(cursor: &str, pk_attr: &str, pk: &str) -> Result<Attrs, StoreError> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
-    let strings: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let strings: BTreeMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
     if strings.get(pk_attr).map(String::as_str) != Some(pk) {
         return Err(StoreError::InvalidCursor);
     }
-    Ok(strings.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+    Ok(strings
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
 }
 
 #[async_trait]
@@ -437,7 +496,12 @@ impl Table for DynamoTable {
         Ok(())
     }
 
-    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Condition,
+    ) -> Result<Item, StoreError> {
         check_key(key)?;
         update.validate()?;
         match self.update_once(key, &update, &condition).await {
@@ -495,7 +559,11 @@ impl Table for DynamoTable {
             e.names.retain(|_, a| a != sk_attr);
         }
         let filter = e.unexpired(self.now());
-        let start = q.cursor.as_deref().map(|c| decode_cursor(c, pk_attr, &q.pk)).transpose()?;
+        let start = q
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, pk_attr, &q.pk))
+            .transpose()?;
         let out = self
             .client
             .query()

@@ -71,9 +71,15 @@ where
     CipherError::Unavailable(describe(&err))
 }
 
-fn evict_oldest<K: Clone + Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>, created: impl Fn(&V) -> DateTime<Utc>) {
+fn evict_oldest<K: Clone + Eq + std::hash::Hash, V>(
+    map: &mut HashMap<K, V>,
+    created: impl Fn(&V) -> DateTime<Utc>,
+) {
     if map.len() >= CACHE_CAPACITY
-        && let Some(oldest) = map.iter().min_by_key(|(_, v)| created(v)).map(|(k, _)| k.clone())
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, v)| created(v))
+            .map(|(k, _)| k.clone())
     {
         map.remove(&oldest);
     }
@@ -81,11 +87,18 @@ fn evict_oldest<K: Clone + Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>, cre
 
 impl KmsCipher {
     pub fn new(client: Client, key_id: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
-        Self { client, key_id: key_id.into(), clock, caches: Mutex::default() }
+        Self {
+            client,
+            key_id: key_id.into(),
+            clock,
+            caches: Mutex::default(),
+        }
     }
 
     fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
-        self.caches.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.caches
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A cached data key for this context, if one is fresh; counts the use.
@@ -117,13 +130,22 @@ impl Cipher for KmsCipher {
                     .send()
                     .await
                     .map_err(map_err)?;
-                let key = envelope::data_key_from(out.plaintext().map(Blob::as_ref).unwrap_or_default())?;
-                let wrapped = out.ciphertext_blob().map(|b| b.as_ref().to_vec()).ok_or(CipherError::Rejected)?;
+                let key =
+                    envelope::data_key_from(out.plaintext().map(Blob::as_ref).unwrap_or_default())?;
+                let wrapped = out
+                    .ciphertext_blob()
+                    .map(|b| b.as_ref().to_vec())
+                    .ok_or(CipherError::Rejected)?;
                 let mut caches = self.caches();
                 evict_oldest(&mut caches.sealing, |s| s.created);
                 caches.sealing.insert(
                     context.clone(),
-                    Sealing { key: key.clone(), wrapped: wrapped.clone(), created: self.clock.now(), uses: 1 },
+                    Sealing {
+                        key: key.clone(),
+                        wrapped: wrapped.clone(),
+                        created: self.clock.now(),
+                        uses: 1,
+                    },
                 );
                 (key, wrapped)
             }
@@ -131,7 +153,11 @@ impl Cipher for KmsCipher {
         envelope::seal(Provider::Kms, &wrapped, &key, context, plaintext)
     }
 
-    async fn open(&self, context: &SealContext, sealed: &[u8]) -> Result<SecretSlice<u8>, CipherError> {
+    async fn open(
+        &self,
+        context: &SealContext,
+        sealed: &[u8],
+    ) -> Result<SecretSlice<u8>, CipherError> {
         let parsed = envelope::parse(sealed)?;
         if parsed.provider != Provider::Kms as u8 {
             return Err(CipherError::Rejected);
@@ -140,7 +166,11 @@ impl Cipher for KmsCipher {
         let now = self.clock.now();
         let cached = {
             let caches = self.caches();
-            caches.opening.get(&cache_key).filter(|o| now - o.created < DATA_KEY_TTL).map(|o| o.key.clone())
+            caches
+                .opening
+                .get(&cache_key)
+                .filter(|o| now - o.created < DATA_KEY_TTL)
+                .map(|o| o.key.clone())
         };
         let key = match cached {
             Some(key) => key,
@@ -154,10 +184,17 @@ impl Cipher for KmsCipher {
                     .send()
                     .await
                     .map_err(map_err)?;
-                let key = envelope::data_key_from(out.plaintext().map(Blob::as_ref).unwrap_or_default())?;
+                let key =
+                    envelope::data_key_from(out.plaintext().map(Blob::as_ref).unwrap_or_default())?;
                 let mut caches = self.caches();
                 evict_oldest(&mut caches.opening, |o| o.created);
-                caches.opening.insert(cache_key, Opening { key: key.clone(), created: now });
+                caches.opening.insert(
+                    cache_key,
+                    Opening {
+                        key: key.clone(),
+                        created: now,
+                    },
+                );
                 key
             }
         };

@@ -14,7 +14,10 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
     }
 }
 
@@ -38,14 +41,32 @@ impl Blobs for S3Blobs {
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Option<StoredBlob>, BlobsError> {
-        let out = match self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(unavailable(&e)),
         };
-        let content_type = out.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
-        let bytes = out.body.collect().await.map_err(|e| unavailable(&e))?.into_bytes();
-        Ok(Some(StoredBlob { bytes, content_type }))
+        let content_type = out
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| unavailable(&e))?
+            .into_bytes();
+        Ok(Some(StoredBlob {
+            bytes,
+            content_type,
+        }))
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobsError> {
@@ -61,7 +82,13 @@ impl Blobs for S3Blobs {
 
     async fn list(&self, prefix: &str) -> Result<Vec<BlobKey>, BlobsError> {
         let mut keys = Vec::new();
-        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| unavailable(&e))?;
             for object in page.contents() {

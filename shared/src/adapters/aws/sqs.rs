@@ -23,7 +23,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match err.as_service_error() {
-        Some(s) if s.code().is_some_and(|c| c.contains("InvalidParameterValue") || c.contains("BatchEntryIdsNotDistinct")) => {
+        Some(s)
+            if s.code().is_some_and(|c| {
+                c.contains("InvalidParameterValue") || c.contains("BatchEntryIdsNotDistinct")
+            }) =>
+        {
             QueueError::Invalid(s.message().unwrap_or("invalid message").to_owned())
         }
         Some(s) if is_throttle(s) => QueueError::Unavailable("throttled".into()),
@@ -66,7 +70,9 @@ impl SqsQueue {
                 return Ok(());
             }
             if let Some(f) = failed.iter().find(|f| f.sender_fault) {
-                return Err(QueueError::Invalid(f.message.clone().unwrap_or_else(|| f.code.clone())));
+                return Err(QueueError::Invalid(
+                    f.message.clone().unwrap_or_else(|| f.code.clone()),
+                ));
             }
             let ids: Vec<&str> = failed.iter().map(|f| f.id.as_str()).collect();
             pending.retain(|(i, _)| ids.contains(&i.to_string().as_str()));
@@ -74,7 +80,10 @@ impl SqsQueue {
                 tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt))).await;
             }
         }
-        Err(QueueError::Unavailable(format!("{} messages refused by SQS", pending.len())))
+        Err(QueueError::Unavailable(format!(
+            "{} messages refused by SQS",
+            pending.len()
+        )))
     }
 }
 
@@ -129,7 +138,9 @@ impl Queue for SqsQueue {
                     id: m.message_id?,
                     receipt: m.receipt_handle?,
                     body: m.body.unwrap_or_default(),
-                    group: attrs.get(&MessageSystemAttributeName::MessageGroupId).cloned(),
+                    group: attrs
+                        .get(&MessageSystemAttributeName::MessageGroupId)
+                        .cloned(),
                     receive_count: attrs
                         .get(&MessageSystemAttributeName::ApproximateReceiveCount)
                         .and_then(|c| c.parse().ok())
@@ -141,7 +152,13 @@ impl Queue for SqsQueue {
     }
 
     async fn ack(&self, receipt: &str) -> Result<(), QueueError> {
-        self.client.delete_message().queue_url(&self.url).receipt_handle(receipt).send().await.map_err(map_err)?;
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

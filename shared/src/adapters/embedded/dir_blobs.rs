@@ -27,7 +27,10 @@ impl DirBlobs {
     }
 
     fn paths(&self, key: &BlobKey) -> (PathBuf, PathBuf) {
-        (self.root.join("data").join(key.as_str()), self.root.join("meta").join(key.as_str()))
+        (
+            self.root.join("data").join(key.as_str()),
+            self.root.join("meta").join(key.as_str()),
+        )
     }
 }
 
@@ -55,7 +58,11 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let key = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let key = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         if entry.file_type()?.is_dir() {
             walk(&entry.path(), &key, out)?;
         } else {
@@ -91,7 +98,10 @@ impl Blobs for DirBlobs {
                 };
                 let content_type = std::fs::read_to_string(&meta)
                     .unwrap_or_else(|_| "application/octet-stream".to_owned());
-                Ok(Some(StoredBlob { bytes: Bytes::from(bytes), content_type }))
+                Ok(Some(StoredBlob {
+                    bytes: Bytes::from(bytes),
+                    content_type,
+                }))
             },
             BlobsError::Unavailable,
         )

@@ -28,7 +28,9 @@ impl KeyFileCipher {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = envelope::random_bytes::<32>().map_err(|e| e.to_string())?;
                 write_private(path, &key).map_err(fail)?;
-                Ok(Self { master: Zeroizing::new(key) })
+                Ok(Self {
+                    master: Zeroizing::new(key),
+                })
             }
             Err(e) => Err(fail(e)),
         }
@@ -39,7 +41,11 @@ impl KeyFileCipher {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }
@@ -57,7 +63,11 @@ impl Cipher for KeyFileCipher {
         envelope::seal(Provider::LocalKey, &wrapped, &data_key, context, plaintext)
     }
 
-    async fn open(&self, context: &SealContext, sealed: &[u8]) -> Result<SecretSlice<u8>, CipherError> {
+    async fn open(
+        &self,
+        context: &SealContext,
+        sealed: &[u8],
+    ) -> Result<SecretSlice<u8>, CipherError> {
         let parsed = envelope::parse(sealed)?;
         if parsed.provider != Provider::LocalKey as u8 {
             return Err(CipherError::Rejected);

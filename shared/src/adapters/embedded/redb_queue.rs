@@ -54,13 +54,22 @@ fn unavailable(e: impl std::fmt::Display) -> QueueError {
 }
 
 impl EmbeddedQueue {
-    pub fn new(db: Arc<Database>, clock: Arc<dyn Clock>, settings: QueueSettings) -> Result<Self, QueueError> {
+    pub fn new(
+        db: Arc<Database>,
+        clock: Arc<dyn Clock>,
+        settings: QueueSettings,
+    ) -> Result<Self, QueueError> {
         let txn = db.begin_write().map_err(unavailable)?;
         txn.open_table(MESSAGES).map_err(unavailable)?;
         txn.open_table(DEDUP).map_err(unavailable)?;
         txn.open_table(SEQUENCE).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
-        Ok(Self { db, clock, settings, arrived: Arc::new(Notify::new()) })
+        Ok(Self {
+            db,
+            clock,
+            settings,
+            arrived: Arc::new(Notify::new()),
+        })
     }
 
     pub fn settings(&self) -> &QueueSettings {
@@ -80,7 +89,9 @@ impl EmbeddedQueue {
                 let txn = db.begin_write().map_err(unavailable)?;
                 let n = {
                     let msgs = txn.open_table(MESSAGES).map_err(unavailable)?;
-                    msgs.range((name.as_str(), 0)..=(name.as_str(), u64::MAX)).map_err(unavailable)?.count()
+                    msgs.range((name.as_str(), 0)..=(name.as_str(), u64::MAX))
+                        .map_err(unavailable)?
+                        .count()
                 };
                 txn.abort().map_err(unavailable)?;
                 Ok(n)
@@ -101,7 +112,9 @@ impl EmbeddedQueue {
                 let txn = db.begin_write().map_err(unavailable)?;
                 let taken: Vec<(u64, StoredMessage)> = {
                     let msgs = txn.open_table(MESSAGES).map_err(unavailable)?;
-                    let range = msgs.range((from.as_str(), 0)..=(from.as_str(), u64::MAX)).map_err(unavailable)?;
+                    let range = msgs
+                        .range((from.as_str(), 0)..=(from.as_str(), u64::MAX))
+                        .map_err(unavailable)?;
                     range
                         .map(|e| {
                             let (k, v) = e.map_err(unavailable)?;
@@ -110,7 +123,10 @@ impl EmbeddedQueue {
                         .collect::<Result<_, QueueError>>()?
                 };
                 for (seq, mut msg) in taken.iter().cloned() {
-                    txn.open_table(MESSAGES).map_err(unavailable)?.remove((from.as_str(), seq)).map_err(unavailable)?;
+                    txn.open_table(MESSAGES)
+                        .map_err(unavailable)?
+                        .remove((from.as_str(), seq))
+                        .map_err(unavailable)?;
                     msg.receive_count = 0;
                     msg.visible_at = 0;
                     msg.delivery = None;
@@ -136,7 +152,10 @@ impl EmbeddedQueue {
                 let txn = db.begin_write().map_err(unavailable)?;
                 txn.open_table(DEDUP)
                     .map_err(unavailable)?
-                    .retain_in((name.as_str(), "")..(format!("{name}\0").as_str(), ""), |_, expires| expires > now)
+                    .retain_in(
+                        (name.as_str(), "")..(format!("{name}\0").as_str(), ""),
+                        |_, expires| expires > now,
+                    )
                     .map_err(unavailable)?;
                 txn.commit().map_err(unavailable)
             },
@@ -144,70 +163,79 @@ impl EmbeddedQueue {
         )
         .await
     }
-
 }
 
 /// One receive attempt: delivers up to `max` visible messages and moves exhausted ones to the
 /// DLQ, in one transaction.
-fn try_receive(db: &Database, s: &QueueSettings, now: i64, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
-        let txn = db.begin_write().map_err(unavailable)?;
-        let mut out = Vec::new();
-        {
-            let mut msgs = txn.open_table(MESSAGES).map_err(unavailable)?;
-            let all: Vec<(u64, StoredMessage)> = msgs
-                .range((s.name.as_str(), 0)..=(s.name.as_str(), u64::MAX))
-                .map_err(unavailable)?
-                .map(|e| {
-                    let (k, v) = e.map_err(unavailable)?;
-                    Ok((k.value().1, decode(v.value())?))
-                })
-                .collect::<Result<_, QueueError>>()?;
-            let mut blocked: HashSet<String> = HashSet::new();
-            let mut dead = Vec::new();
-            for (seq, mut msg) in all {
-                if out.len() >= max {
-                    break;
-                }
-                let group_blocked = msg.group.as_ref().is_some_and(|g| blocked.contains(g));
-                if msg.visible_at > now || group_blocked {
-                    // An in-flight message holds back the rest of its FIFO group.
-                    if s.fifo && let Some(g) = &msg.group {
-                        blocked.insert(g.clone());
-                    }
-                    continue;
-                }
-                if s.dlq.is_some() && msg.receive_count >= s.max_receives {
-                    dead.push((seq, msg));
-                    continue;
-                }
-                let token = ulid::Ulid::new().to_string();
-                msg.receive_count += 1;
-                msg.visible_at = now + s.visibility_timeout.as_millis() as i64;
-                msg.delivery = Some(token.clone());
-                msgs.insert((s.name.as_str(), seq), encode(&msg)?.as_slice()).map_err(unavailable)?;
-                if s.fifo && let Some(g) = &msg.group {
+fn try_receive(
+    db: &Database,
+    s: &QueueSettings,
+    now: i64,
+    max: usize,
+) -> Result<Vec<ReceivedMessage>, QueueError> {
+    let txn = db.begin_write().map_err(unavailable)?;
+    let mut out = Vec::new();
+    {
+        let mut msgs = txn.open_table(MESSAGES).map_err(unavailable)?;
+        let all: Vec<(u64, StoredMessage)> = msgs
+            .range((s.name.as_str(), 0)..=(s.name.as_str(), u64::MAX))
+            .map_err(unavailable)?
+            .map(|e| {
+                let (k, v) = e.map_err(unavailable)?;
+                Ok((k.value().1, decode(v.value())?))
+            })
+            .collect::<Result<_, QueueError>>()?;
+        let mut blocked: HashSet<String> = HashSet::new();
+        let mut dead = Vec::new();
+        for (seq, mut msg) in all {
+            if out.len() >= max {
+                break;
+            }
+            let group_blocked = msg.group.as_ref().is_some_and(|g| blocked.contains(g));
+            if msg.visible_at > now || group_blocked {
+                // An in-flight message holds back the rest of its FIFO group.
+                if s.fifo
+                    && let Some(g) = &msg.group
+                {
                     blocked.insert(g.clone());
                 }
-                out.push(ReceivedMessage {
-                    id: msg.id.clone(),
-                    receipt: format!("{seq}.{token}"),
-                    body: msg.body,
-                    group: msg.group,
-                    receive_count: msg.receive_count,
-                });
+                continue;
             }
-            if let Some(dlq) = &s.dlq {
-                for (seq, mut msg) in dead {
-                    msgs.remove((s.name.as_str(), seq)).map_err(unavailable)?;
-                    msg.visible_at = 0;
-                    msg.delivery = None;
-                    tracing::warn!(queue = %s.name, message_id = %msg.id, receives = msg.receive_count, "message moved to DLQ");
-                    append_with(&mut msgs, &txn, dlq, &msg)?;
-                }
+            if s.dlq.is_some() && msg.receive_count >= s.max_receives {
+                dead.push((seq, msg));
+                continue;
+            }
+            let token = ulid::Ulid::new().to_string();
+            msg.receive_count += 1;
+            msg.visible_at = now + s.visibility_timeout.as_millis() as i64;
+            msg.delivery = Some(token.clone());
+            msgs.insert((s.name.as_str(), seq), encode(&msg)?.as_slice())
+                .map_err(unavailable)?;
+            if s.fifo
+                && let Some(g) = &msg.group
+            {
+                blocked.insert(g.clone());
+            }
+            out.push(ReceivedMessage {
+                id: msg.id.clone(),
+                receipt: format!("{seq}.{token}"),
+                body: msg.body,
+                group: msg.group,
+                receive_count: msg.receive_count,
+            });
+        }
+        if let Some(dlq) = &s.dlq {
+            for (seq, mut msg) in dead {
+                msgs.remove((s.name.as_str(), seq)).map_err(unavailable)?;
+                msg.visible_at = 0;
+                msg.delivery = None;
+                tracing::warn!(queue = %s.name, message_id = %msg.id, receives = msg.receive_count, "message moved to DLQ");
+                append_with(&mut msgs, &txn, dlq, &msg)?;
             }
         }
-        txn.commit().map_err(unavailable)?;
-        Ok(out)
+    }
+    txn.commit().map_err(unavailable)?;
+    Ok(out)
 }
 
 impl EmbeddedQueue {
@@ -228,7 +256,10 @@ impl EmbeddedQueue {
                 let txn = db.begin_write().map_err(unavailable)?;
                 {
                     let mut msgs = txn.open_table(MESSAGES).map_err(unavailable)?;
-                    let found = msgs.get((name.as_str(), seq)).map_err(unavailable)?.map(|v| decode(v.value()));
+                    let found = msgs
+                        .get((name.as_str(), seq))
+                        .map_err(unavailable)?
+                        .map(|v| decode(v.value()));
                     // A stale receipt (redelivered since, or already acked) changes nothing.
                     if let Some(msg) = found.transpose()?
                         && msg.delivery.as_deref() == Some(token.as_str())
@@ -236,7 +267,9 @@ impl EmbeddedQueue {
                         let mut slot = Some(msg);
                         f(&mut slot);
                         match slot {
-                            Some(msg) => msgs.insert((name.as_str(), seq), encode(&msg)?.as_slice()).map_err(unavailable)?,
+                            Some(msg) => msgs
+                                .insert((name.as_str(), seq), encode(&msg)?.as_slice())
+                                .map_err(unavailable)?,
                             None => msgs.remove((name.as_str(), seq)).map_err(unavailable)?,
                         };
                     }
@@ -259,7 +292,12 @@ fn decode(bytes: &[u8]) -> Result<StoredMessage, QueueError> {
 
 fn next_seq(txn: &WriteTransaction, queue: &str) -> Result<u64, QueueError> {
     let mut seqs = txn.open_table(SEQUENCE).map_err(unavailable)?;
-    let next = seqs.get(queue).map_err(unavailable)?.map(|v| v.value()).unwrap_or(0) + 1;
+    let next = seqs
+        .get(queue)
+        .map_err(unavailable)?
+        .map(|v| v.value())
+        .unwrap_or(0)
+        + 1;
     seqs.insert(queue, next).map_err(unavailable)?;
     Ok(next)
 }
@@ -267,7 +305,8 @@ fn next_seq(txn: &WriteTransaction, queue: &str) -> Result<u64, QueueError> {
 fn append(txn: &WriteTransaction, queue: &str, msg: &StoredMessage) -> Result<(), QueueError> {
     let seq = next_seq(txn, queue)?;
     let mut msgs = txn.open_table(MESSAGES).map_err(unavailable)?;
-    msgs.insert((queue, seq), encode(msg)?.as_slice()).map_err(unavailable)?;
+    msgs.insert((queue, seq), encode(msg)?.as_slice())
+        .map_err(unavailable)?;
     Ok(())
 }
 
@@ -278,7 +317,8 @@ fn append_with(
     msg: &StoredMessage,
 ) -> Result<(), QueueError> {
     let seq = next_seq(txn, queue)?;
-    msgs.insert((queue, seq), encode(msg)?.as_slice()).map_err(unavailable)?;
+    msgs.insert((queue, seq), encode(msg)?.as_slice())
+        .map_err(unavailable)?;
     Ok(())
 }
 
@@ -302,11 +342,15 @@ impl Queue for EmbeddedQueue {
                 for m in messages {
                     if let Some(dedup) = &m.dedup_id {
                         let mut ids = txn.open_table(DEDUP).map_err(unavailable)?;
-                        let seen = ids.get((name.as_str(), dedup.as_str())).map_err(unavailable)?.map(|v| v.value());
+                        let seen = ids
+                            .get((name.as_str(), dedup.as_str()))
+                            .map_err(unavailable)?
+                            .map(|v| v.value());
                         if seen.is_some_and(|expires| expires > now) {
                             continue; // accepted and dropped, as SQS does
                         }
-                        ids.insert((name.as_str(), dedup.as_str()), now + window).map_err(unavailable)?;
+                        ids.insert((name.as_str(), dedup.as_str()), now + window)
+                            .map_err(unavailable)?;
                     }
                     let msg = StoredMessage {
                         id: ulid::Ulid::new().to_string(),

@@ -3,7 +3,9 @@
 
 use super::blocking;
 use crate::ports::table::{check_item, check_key, check_transaction};
-use crate::ports::{Clock, Condition, Index, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write};
+use crate::ports::{
+    Clock, Condition, Index, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write,
+};
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,7 +19,8 @@ const GSI1: TableDefinition<(&str, &str, &str, &str), ()> = TableDefinition::new
 const GSI2: TableDefinition<(&str, &str, &str, &str), ()> = TableDefinition::new("table_gsi2");
 const TTL: TableDefinition<(i64, &str, &str), ()> = TableDefinition::new("table_ttl");
 
-type GsiDef = TableDefinition<'static, (&'static str, &'static str, &'static str, &'static str), ()>;
+type GsiDef =
+    TableDefinition<'static, (&'static str, &'static str, &'static str, &'static str), ()>;
 
 pub struct RedbTable {
     db: Arc<Database>,
@@ -54,7 +57,9 @@ impl RedbTable {
                 let txn = db.begin_write().map_err(unavailable)?;
                 let due: Vec<Key> = {
                     let ttl = txn.open_table(TTL).map_err(unavailable)?;
-                    let range = ttl.range((i64::MIN, "", "")..(now + 1, "", "")).map_err(unavailable)?;
+                    let range = ttl
+                        .range((i64::MIN, "", "")..(now + 1, "", ""))
+                        .map_err(unavailable)?;
                     range
                         .map(|entry| {
                             let (k, _) = entry.map_err(unavailable)?;
@@ -114,7 +119,9 @@ fn decode(key: Key, bytes: &[u8]) -> Result<Item, StoreError> {
 /// The stored item at `key`, expired or not.
 fn load(txn: &WriteTransaction, key: &Key) -> Result<Option<Item>, StoreError> {
     let items = txn.open_table(ITEMS).map_err(unavailable)?;
-    let found = items.get((key.pk.as_str(), key.sk.as_str())).map_err(unavailable)?;
+    let found = items
+        .get((key.pk.as_str(), key.sk.as_str()))
+        .map_err(unavailable)?;
     found.map(|v| decode(key.clone(), v.value())).transpose()
 }
 
@@ -132,21 +139,25 @@ fn store(txn: &WriteTransaction, old: Option<&Item>, new: Option<&Item>) -> Resu
         for (index, def) in &gsis {
             if let Some(g) = old.index_key(*index) {
                 let mut t = txn.open_table(*def).map_err(unavailable)?;
-                t.remove((g.pk.as_str(), g.sk.as_str(), pk, sk)).map_err(unavailable)?;
+                t.remove((g.pk.as_str(), g.sk.as_str(), pk, sk))
+                    .map_err(unavailable)?;
             }
         }
     }
     if let Some(new) = new {
         let (pk, sk) = (new.key.pk.as_str(), new.key.sk.as_str());
         let bytes = serde_json::to_vec(&new.attrs).map_err(unavailable)?;
-        items.insert((pk, sk), bytes.as_slice()).map_err(unavailable)?;
+        items
+            .insert((pk, sk), bytes.as_slice())
+            .map_err(unavailable)?;
         if let Some(at) = new.expires_at() {
             ttl.insert((at, pk, sk), ()).map_err(unavailable)?;
         }
         for (index, def) in &gsis {
             if let Some(g) = new.index_key(*index) {
                 let mut t = txn.open_table(*def).map_err(unavailable)?;
-                t.insert((g.pk.as_str(), g.sk.as_str(), pk, sk), ()).map_err(unavailable)?;
+                t.insert((g.pk.as_str(), g.sk.as_str(), pk, sk), ())
+                    .map_err(unavailable)?;
             }
         }
     }
@@ -154,14 +165,23 @@ fn store(txn: &WriteTransaction, old: Option<&Item>, new: Option<&Item>) -> Resu
 }
 
 /// The live item at `key` and the raw stored one (which may be expired).
-fn current(txn: &WriteTransaction, key: &Key, now: i64) -> Result<(Option<Item>, Option<Item>), StoreError> {
+fn current(
+    txn: &WriteTransaction,
+    key: &Key,
+    now: i64,
+) -> Result<(Option<Item>, Option<Item>), StoreError> {
     let raw = load(txn, key)?;
     let live = raw.clone().filter(|i| !i.is_expired(now));
     Ok((live, raw))
 }
 
 /// Applies one write whose condition has already been checked.
-fn apply(txn: &WriteTransaction, write: &Write, live: Option<Item>, raw: Option<&Item>) -> Result<Option<Item>, StoreError> {
+fn apply(
+    txn: &WriteTransaction,
+    write: &Write,
+    live: Option<Item>,
+    raw: Option<&Item>,
+) -> Result<Option<Item>, StoreError> {
     match write {
         Write::Put { item, .. } => {
             store(txn, raw, Some(item))?;
@@ -170,7 +190,10 @@ fn apply(txn: &WriteTransaction, write: &Write, live: Option<Item>, raw: Option<
         Write::Update { key, update, .. } => {
             let mut attrs = live.map(|i| i.attrs).unwrap_or_default();
             update.apply(&mut attrs)?;
-            let item = Item { key: key.clone(), attrs };
+            let item = Item {
+                key: key.clone(),
+                attrs,
+            };
             check_item(&item)?;
             store(txn, raw, Some(&item))?;
             Ok(Some(item))
@@ -202,7 +225,9 @@ impl Table for RedbTable {
             move || {
                 let txn = db.begin_read().map_err(unavailable)?;
                 let items = txn.open_table(ITEMS).map_err(unavailable)?;
-                let found = items.get((key.pk.as_str(), key.sk.as_str())).map_err(unavailable)?;
+                let found = items
+                    .get((key.pk.as_str(), key.sk.as_str()))
+                    .map_err(unavailable)?;
                 let item = found.map(|v| decode(key.clone(), v.value())).transpose()?;
                 Ok(item.filter(|i| !i.is_expired(now)))
             },
@@ -217,20 +242,34 @@ impl Table for RedbTable {
             .await
     }
 
-    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Condition,
+    ) -> Result<Item, StoreError> {
         check_key(key)?;
         update.validate()?;
-        let write = Write::Update { key: key.clone(), update, condition };
+        let write = Write::Update {
+            key: key.clone(),
+            update,
+            condition,
+        };
         self.write(move |txn, now| {
-            single(txn, &write, now)?.ok_or_else(|| StoreError::Unavailable("update lost its item".into()))
+            single(txn, &write, now)?
+                .ok_or_else(|| StoreError::Unavailable("update lost its item".into()))
         })
         .await
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         check_key(key)?;
-        let write = Write::Delete { key: key.clone(), condition };
-        self.write(move |txn, now| single(txn, &write, now).map(|_| ())).await
+        let write = Write::Delete {
+            key: key.clone(),
+            condition,
+        };
+        self.write(move |txn, now| single(txn, &write, now).map(|_| ()))
+            .await
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
@@ -297,8 +336,11 @@ fn encode_cursor(parts: &[&str]) -> String {
 }
 
 fn decode_cursor(cursor: &str, len: usize, pk: &str) -> Result<Vec<String>, StoreError> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
-    let parts: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let parts: Vec<String> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
     // A cursor only continues the partition it came from.
     if parts.len() != len || parts[0] != pk {
         return Err(StoreError::InvalidCursor);
@@ -323,7 +365,11 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
     let mut keys: Vec<(Vec<String>, Key)> = Vec::with_capacity(limit + 1);
     match q.index {
         Index::Primary => {
-            let cursor = q.cursor.as_deref().map(|c| decode_cursor(c, 2, pk)).transpose()?;
+            let cursor = q
+                .cursor
+                .as_deref()
+                .map(|c| decode_cursor(c, 2, pk))
+                .transpose()?;
             let lower = match (&cursor, q.forward) {
                 (Some(c), true) => Bound::Excluded((c[0].as_str(), c[1].as_str())),
                 _ => match &lo {
@@ -338,8 +384,14 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
                     _ => Bound::Excluded((end.as_str(), "")),
                 },
             };
-            let range = items.range::<(&str, &str)>((lower, upper)).map_err(unavailable)?;
-            let iter: Box<dyn Iterator<Item = _>> = if q.forward { Box::new(range) } else { Box::new(range.rev()) };
+            let range = items
+                .range::<(&str, &str)>((lower, upper))
+                .map_err(unavailable)?;
+            let iter: Box<dyn Iterator<Item = _>> = if q.forward {
+                Box::new(range)
+            } else {
+                Box::new(range.rev())
+            };
             for entry in iter.take(limit + 1) {
                 let (k, _) = entry.map_err(unavailable)?;
                 let (p, s) = k.value();
@@ -349,7 +401,11 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
         Index::Gsi1 | Index::Gsi2 => {
             let def = if q.index == Index::Gsi1 { GSI1 } else { GSI2 };
             let gsi = txn.open_table(def).map_err(unavailable)?;
-            let cursor = q.cursor.as_deref().map(|c| decode_cursor(c, 4, pk)).transpose()?;
+            let cursor = q
+                .cursor
+                .as_deref()
+                .map(|c| decode_cursor(c, 4, pk))
+                .transpose()?;
             let lower = match (&cursor, q.forward) {
                 (Some(c), true) => Bound::Excluded(gsi_entry(c)),
                 _ => match &lo {
@@ -364,12 +420,21 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
                     _ => Bound::Excluded((end.as_str(), "", "", "")),
                 },
             };
-            let range = gsi.range::<(&str, &str, &str, &str)>((lower, upper)).map_err(unavailable)?;
-            let iter: Box<dyn Iterator<Item = _>> = if q.forward { Box::new(range) } else { Box::new(range.rev()) };
+            let range = gsi
+                .range::<(&str, &str, &str, &str)>((lower, upper))
+                .map_err(unavailable)?;
+            let iter: Box<dyn Iterator<Item = _>> = if q.forward {
+                Box::new(range)
+            } else {
+                Box::new(range.rev())
+            };
             for entry in iter.take(limit + 1) {
                 let (k, _) = entry.map_err(unavailable)?;
                 let (gp, gs, p, s) = k.value();
-                keys.push((vec![gp.to_owned(), gs.to_owned(), p.to_owned(), s.to_owned()], Key::new(p, s)));
+                keys.push((
+                    vec![gp.to_owned(), gs.to_owned(), p.to_owned(), s.to_owned()],
+                    Key::new(p, s),
+                ));
             }
         }
     }
@@ -381,7 +446,9 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
         page.next = Some(encode_cursor(&refs));
     }
     for (_, key) in keys {
-        let found = items.get((key.pk.as_str(), key.sk.as_str())).map_err(unavailable)?;
+        let found = items
+            .get((key.pk.as_str(), key.sk.as_str()))
+            .map_err(unavailable)?;
         if let Some(v) = found {
             let item = decode(key, v.value())?;
             if !item.is_expired(now) {
@@ -412,4 +479,3 @@ mod tests {
         assert_eq!(hi, Bound::Excluded("c\0".into()));
     }
 }
-

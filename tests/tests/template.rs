@@ -1,0 +1,143 @@
+//! Keeps the route table, the function packages and `infra/template.yaml` in step: every
+//! route is wired to the function that serves it, every function package has a resource, and
+//! the queue contract in the template matches the code's.
+
+use atelier_core::ctx::{GMAIL_SYNC_MAX_RECEIVES, GMAIL_SYNC_VISIBILITY};
+use atelier_core::http::ROUTES;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The template's resources: logical id → its lines (indented under it).
+fn resources(template: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let mut in_resources = false;
+    let mut current: Option<String> = None;
+    for line in template.lines() {
+        if !line.starts_with(' ') && !line.trim().is_empty() {
+            in_resources = line.trim_end() == "Resources:";
+            current = None;
+            continue;
+        }
+        if !in_resources || line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        if indent == 2 {
+            let name = line.trim().trim_end_matches(':').to_owned();
+            out.insert(name.clone(), Vec::new());
+            current = Some(name);
+        } else if let Some(name) = &current {
+            out.get_mut(name).unwrap().push(line.trim().to_owned());
+        }
+    }
+    out
+}
+
+fn value<'a>(lines: &'a [String], key: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .map(str::trim)
+        .collect()
+}
+
+/// (method, path) pairs of HttpApi events.
+type Routes = BTreeSet<(String, String)>;
+
+/// Each function resource's binary → its lines and the HTTP routes its events wire.
+fn functions(template: &str) -> BTreeMap<String, (Vec<String>, Routes)> {
+    let mut out = BTreeMap::new();
+    for (_, lines) in resources(template) {
+        if !value(&lines, "Type").contains(&"AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = value(&lines, "Binary")
+            .first()
+            .expect("function without BuildProperties.Binary")
+            .to_string();
+        let (paths, methods) = (value(&lines, "Path"), value(&lines, "Method"));
+        assert_eq!(
+            paths.len(),
+            methods.len(),
+            "{binary}: every HttpApi event has a Path and a Method"
+        );
+        let routes = paths
+            .iter()
+            .zip(&methods)
+            .map(|(p, m)| (m.to_string(), p.to_string()))
+            .collect();
+        out.insert(binary, (lines.clone(), routes));
+    }
+    out
+}
+
+fn template() -> String {
+    std::fs::read_to_string(root().join("infra/template.yaml")).unwrap()
+}
+
+#[test]
+fn every_function_package_has_exactly_one_template_resource_and_back() {
+    let packages: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let in_template: BTreeSet<String> = functions(&template()).into_keys().collect();
+    assert_eq!(packages, in_template);
+}
+
+#[test]
+fn every_route_is_wired_to_its_function_and_nothing_else_is() {
+    let functions = functions(&template());
+    let mut wired = BTreeSet::new();
+    for (binary, (_, routes)) in &functions {
+        for r in routes {
+            wired.insert((binary.clone(), r.0.clone(), r.1.clone()));
+        }
+    }
+    let expected: BTreeSet<(String, String, String)> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.function.to_owned(),
+                r.method.to_string(),
+                r.path.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(wired, expected);
+}
+
+#[test]
+fn queue_consumers_report_partial_batch_failures_and_match_the_code_contract() {
+    let t = template();
+    let functions = functions(&t);
+    let (lines, _) = &functions["gmail-sync"];
+    assert!(value(lines, "Type").contains(&"SQS"));
+    assert!(lines.iter().any(|l| l.contains("ReportBatchItemFailures")));
+    let queue = &resources(&t)["GmailSyncQueue"];
+    assert_eq!(
+        value(queue, "maxReceiveCount"),
+        vec![GMAIL_SYNC_MAX_RECEIVES.to_string()]
+    );
+    assert_eq!(
+        value(queue, "VisibilityTimeout"),
+        vec![GMAIL_SYNC_VISIBILITY.as_secs().to_string()]
+    );
+    assert_eq!(value(queue, "FifoQueue"), vec!["true"]);
+}
+
+#[test]
+fn every_function_builds_with_cargo_lambda_on_arm64() {
+    let t = template();
+    assert!(t.contains("Architectures: [arm64]"));
+    assert!(t.contains("Runtime: provided.al2023"));
+    for (binary, (lines, _)) in functions(&t) {
+        assert!(
+            value(&lines, "BuildMethod").contains(&"rust-cargolambda"),
+            "{binary}"
+        );
+    }
+}
