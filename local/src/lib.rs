@@ -8,7 +8,7 @@ use atelier_core::config::Config;
 use atelier_core::ports::{Clock, SystemClock};
 use atelier_core::workers::gmail_sync::GmailSyncWorker;
 use atelier_core::workers::poller;
-use atelier_core::{Ctx, telemetry};
+use atelier_core::Ctx;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -54,7 +54,6 @@ impl Application {
         addr: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, LocalError> {
-        telemetry::init();
         let ctx = Ctx::build(config, clock).await?;
         let listener = TcpListener::bind(addr)
             .await

@@ -71,6 +71,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    atelier_core::telemetry::init();
     // Flags override the environment; everything else comes from it.
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
     config.backend = cli.backend.parse::<Backend>().map_err(|e| e.to_string())?;
@@ -95,7 +96,6 @@ async fn run(cli: Cli) -> Result<(), String> {
         return serve(app).await;
     }
     // Operator commands need the ports, not the server.
-    atelier_core::telemetry::init();
     let ctx = Ctx::build(config, Arc::new(SystemClock))
         .await
         .map_err(|e| e.to_string())?;

@@ -1,0 +1,237 @@
+//! `cargo xtask bench`: figures for the local stack and the embedded adapters. Prints numbers;
+//! asserts nothing about speed. Usage: `bench <path to the atelier binary>`.
+
+use atelier_core::adapters::embedded::{
+    self, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable,
+};
+use atelier_core::ports::{
+    Cipher, Condition, Item, Key, OutMessage, Purpose, Query, Queue, SealContext, SystemClock,
+    Table,
+};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn per_sec(n: usize, d: Duration) -> String {
+    format!("{:>9.0}/s", n as f64 / d.as_secs_f64())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Spawns `atelier`, returns (child, base URL, time until its first /health answered 200).
+#[expect(
+    clippy::zombie_processes,
+    reason = "the caller kills and reaps the child it is handed"
+)]
+async fn start(
+    bin: &str,
+    dir: &std::path::Path,
+    http: &reqwest::Client,
+) -> (std::process::Child, String, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("ATELIER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start atelier");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = format!(
+        "http://{}",
+        line.split("http://")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+    );
+    loop {
+        if let Ok(r) = http.get(format!("{base}/health")).send().await
+            && r.status() == 200
+        {
+            return (child, base, started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let bin = std::env::args()
+        .nth(1)
+        .expect("usage: bench <atelier binary>");
+    let http = reqwest::Client::new();
+
+    println!("\n== local stack (release `atelier`, embedded backend)");
+    let mut starts = Vec::new();
+    let dir = tempfile::TempDir::new().unwrap();
+    for i in 0..5 {
+        // The first start creates the data directory; later ones reopen it.
+        let (mut child, _, took) = start(&bin, dir.path(), &http).await;
+        starts.push(took);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if i == 0 {
+            println!("start → /health 200, fresh data dir: {took:.1?}");
+        }
+    }
+    starts[1..].sort();
+    println!(
+        "start → /health 200, existing data dir: median {:.1?} (4 runs)",
+        starts[2]
+    );
+
+    let (mut child, base, _) = start(&bin, dir.path(), &http).await;
+    let total = 5000;
+    let concurrency = 32;
+    let url = format!("{base}/health");
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, url) = (http.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            for _ in 0..total / concurrency {
+                let t = Instant::now();
+                let r = http.get(&url).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                r.bytes().await.unwrap();
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat: Vec<Duration> = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    let elapsed = began.elapsed();
+    lat.sort();
+    println!(
+        "GET /health, {concurrency} connections: {} p50 {:.2?} p99 {:.2?}",
+        per_sec(lat.len(), elapsed),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    println!("\n== embedded adapters (in process)");
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = embedded::open_database(dir.path()).unwrap();
+    let clock = Arc::new(SystemClock);
+    let table = RedbTable::new(db.clone(), clock.clone()).unwrap();
+    let n = 2000;
+    let t = Instant::now();
+    for i in 0..n {
+        let item = Item::new(Key::new("B#bench", format!("C#{i:06}")))
+            .with("name", "Ana Lima")
+            .with("version", 1);
+        table.put(item, Condition::Absent).await.unwrap();
+    }
+    println!(
+        "table put (one durable commit each):   {}",
+        per_sec(n, t.elapsed())
+    );
+    let t = Instant::now();
+    for i in 0..n {
+        table
+            .get(&Key::new("B#bench", format!("C#{i:06}")))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    println!(
+        "table get:                              {}",
+        per_sec(n, t.elapsed())
+    );
+    let t = Instant::now();
+    let (mut cursor, mut seen) = (None, 0);
+    loop {
+        let page = table
+            .query(Query::partition("B#bench").limit(50).after(cursor))
+            .await
+            .unwrap();
+        seen += page.items.len();
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, n);
+    println!(
+        "table query, pages of 50:               {} items",
+        per_sec(n, t.elapsed())
+    );
+
+    let settings = QueueSettings {
+        name: "bench.fifo".into(),
+        fifo: true,
+        visibility_timeout: Duration::from_secs(30),
+        max_receives: 5,
+        dlq: None,
+    };
+    let queue = EmbeddedQueue::new(db, clock, settings).unwrap();
+    let m = 500;
+    let t = Instant::now();
+    for i in 0..m {
+        queue
+            .send(OutMessage::fifo(
+                format!("{{\"v\":1,\"n\":{i}}}"),
+                format!("g{}", i % 20),
+                format!("d{i}"),
+            ))
+            .await
+            .unwrap();
+    }
+    println!(
+        "queue send:                             {}",
+        per_sec(m, t.elapsed())
+    );
+    let t = Instant::now();
+    let mut got = 0;
+    while got < m {
+        let batch = queue.receive(10, Duration::ZERO).await.unwrap();
+        for msg in &batch {
+            queue.ack(&msg.receipt).await.unwrap();
+        }
+        got += batch.len();
+    }
+    println!(
+        "queue receive + ack:                    {}",
+        per_sec(m, t.elapsed())
+    );
+
+    let cipher = KeyFileCipher::open_or_create(&dir.path().join("bench.key")).unwrap();
+    let ctx = SealContext::new("01JD3Z8Q6W0Y8S9G5V2N4K7M1P", Purpose::OAuthTokens);
+    let c = 20_000;
+    let t = Instant::now();
+    let mut sealed = Vec::new();
+    for _ in 0..c {
+        sealed.push(
+            cipher
+                .seal(&ctx, b"ya29.a0AfH6SMBx-refresh-token-of-typical-length")
+                .await
+                .unwrap(),
+        );
+    }
+    println!(
+        "cipher seal (key file):                 {}",
+        per_sec(c, t.elapsed())
+    );
+    let t = Instant::now();
+    for s in &sealed {
+        cipher.open(&ctx, s).await.unwrap();
+    }
+    println!(
+        "cipher open (key file):                 {}",
+        per_sec(c, t.elapsed())
+    );
+}
