@@ -4,11 +4,11 @@
 mod schedule;
 mod server;
 
+use atelier_core::Ctx;
 use atelier_core::config::Config;
 use atelier_core::ports::{Clock, SystemClock};
 use atelier_core::workers::gmail_sync::GmailSyncWorker;
 use atelier_core::workers::poller;
-use atelier_core::Ctx;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -54,7 +54,11 @@ impl Application {
         addr: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, LocalError> {
-        let ctx = Ctx::build(config, clock).await?;
+        Self::from_ctx(Ctx::build(config, clock).await?, addr).await
+    }
+
+    /// Serves an already built `Ctx` (the aws backend on an emulator, in tests).
+    pub async fn from_ctx(ctx: Ctx, addr: &str) -> Result<Self, LocalError> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| LocalError::Bind {

@@ -98,12 +98,21 @@ impl Ctx {
     }
 
     async fn aws(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let sdk = aws_config::load_from_env().await;
+        Self::with_sdk(config, clock, &sdk)
+    }
+
+    /// The aws backend on an explicit SDK configuration (an emulator, in tests).
+    pub fn with_sdk(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
         let names = config
             .aws
             .clone()
             .ok_or_else(|| ConfigError("aws resources missing".into()))?;
-        let sdk = aws_config::load_from_env().await;
-        let clients = AwsClients::new(&sdk);
+        let clients = AwsClients::new(sdk);
         Ok(Self {
             table: Arc::new(DynamoTable::new(
                 clients.dynamodb,

@@ -26,3 +26,23 @@ macro_rules! both {
         }
     };
 }
+
+use atelier_core::Ctx;
+use atelier_core::app::mailbox_notices;
+use atelier_core::domain::{BrandId, Email, HistoryId};
+
+/// Waits (up to ten seconds) for the in-process gmail-sync consumer to record a watermark
+/// for the mailbox, and returns what it recorded.
+pub async fn watermark_eventually(
+    ctx: &Ctx,
+    brand: &BrandId,
+    mailbox: &Email,
+) -> Option<HistoryId> {
+    for _ in 0..100 {
+        if let Some(seen) = mailbox_notices::current(ctx, brand, mailbox).await.unwrap() {
+            return Some(seen);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}

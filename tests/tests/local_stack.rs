@@ -1,7 +1,6 @@
 //! Black-box tests of the local stack: booted on port 0, driven only over HTTP (and, for
 //! restarts, through the same data directory).
 
-use atelier_core::app::mailbox_notices;
 use atelier_core::config::Config;
 use atelier_core::domain::{BrandId, Email, HistoryId};
 use atelier_core::ports::{BlobKey, Condition, Item, Key, Purpose, SealContext, SystemClock};
@@ -11,7 +10,6 @@ use atelier_tests::app::TestApp;
 use bytes::Bytes;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
-use std::time::Duration;
 
 async fn problem(resp: reqwest::Response, status: u16, slug: &str) -> serde_json::Value {
     assert_eq!(resp.status().as_u16(), status);
@@ -154,16 +152,7 @@ async fn the_gmail_sync_consumer_runs_in_process() {
         history_id: HistoryId(77),
     };
     ctx.queues.gmail_sync.send(msg.to_message()).await.unwrap();
-    let mut seen = None;
-    for _ in 0..100 {
-        seen = mailbox_notices::current(ctx, &brand, &mailbox)
-            .await
-            .unwrap();
-        if seen.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let seen = atelier_tests::watermark_eventually(ctx, &brand, &mailbox).await;
     assert_eq!(seen, Some(HistoryId(77)));
     app.stop().await;
 }
@@ -222,16 +211,7 @@ async fn data_survives_a_restart() {
             .expose_secret(),
         b"refresh-token"
     );
-    let mut seen = None;
-    for _ in 0..100 {
-        seen = mailbox_notices::current(ctx, &brand, &mailbox)
-            .await
-            .unwrap();
-        if seen.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let seen = atelier_tests::watermark_eventually(ctx, &brand, &mailbox).await;
     assert_eq!(
         seen,
         Some(HistoryId(9)),

@@ -502,3 +502,48 @@ async fn conditions_on_attributes(f: &TableFixture) {
     );
 }
 both!(conditions_on_attributes, embedded_table, aws_table);
+
+#[tokio::test]
+async fn the_embedded_sweeper_deletes_expired_items_for_good() {
+    use atelier_core::adapters::embedded::{self, RedbTable};
+    use atelier_core::ports::{ManualClock, Table};
+    use std::sync::Arc;
+    let dir = tempfile::TempDir::new().unwrap();
+    let clock = Arc::new(ManualClock::starting_now());
+    let table =
+        RedbTable::new(embedded::open_database(dir.path()).unwrap(), clock.clone()).unwrap();
+    let soon = clock.now().timestamp() + 10;
+    for i in 0..3 {
+        let it = item("B#1", &format!("S#{i}"))
+            .with("expires_at", soon + i)
+            .with("GSI1PK", "X")
+            .with("GSI1SK", format!("{i}"));
+        table.put(it, Condition::None).await.unwrap();
+    }
+    table
+        .put(item("B#1", "KEEP"), Condition::None)
+        .await
+        .unwrap();
+    assert_eq!(
+        table.sweep_expired().await.unwrap(),
+        0,
+        "nothing is due yet"
+    );
+    // Expired means expires_at <= now: at +10 s exactly the first item is due.
+    clock.advance(Duration::seconds(10));
+    assert_eq!(table.sweep_expired().await.unwrap(), 1);
+    clock.advance(Duration::seconds(10));
+    assert_eq!(table.sweep_expired().await.unwrap(), 2);
+    // Gone from the table and from its index, not merely hidden.
+    clock.advance(Duration::days(-1));
+    assert_eq!(table.get(&key("B#1", "S#0")).await.unwrap(), None);
+    assert!(
+        table
+            .query(Query::partition("X").on(Index::Gsi1))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(table.get(&key("B#1", "KEEP")).await.unwrap().is_some());
+}

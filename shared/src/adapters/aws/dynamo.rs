@@ -542,21 +542,29 @@ impl Table for DynamoTable {
         let pk_name = e.name(pk_attr);
         let pk_value = e.value(AttributeValue::S(q.pk.clone()));
         let mut key_cond = format!("{pk_name} = {pk_value}");
-        let sk = e.name(sk_attr);
-        let mut s = |v: &str| e.value(AttributeValue::S(v.to_owned()));
+        let mut sort =
+            |e: &mut Expr, op: &dyn Fn(&str, &[String]) -> String, bounds: &[&String]| {
+                let sk = e.name(sk_attr);
+                let values: Vec<String> = bounds
+                    .iter()
+                    .map(|b| e.value(AttributeValue::S((*b).clone())))
+                    .collect();
+                key_cond += &format!(" AND {}", op(&sk, &values));
+            };
         match &q.sort {
             SortKey::All => {}
-            SortKey::Prefix(p) => key_cond += &format!(" AND begins_with({sk}, {})", s(p)),
-            SortKey::Between(a, b) => {
-                let (a, b) = (s(a), s(b));
-                key_cond += &format!(" AND {sk} BETWEEN {a} AND {b}")
-            }
-            SortKey::AtLeast(a) => key_cond += &format!(" AND {sk} >= {}", s(a)),
-            SortKey::AtMost(b) => key_cond += &format!(" AND {sk} <= {}", s(b)),
-        }
-        if q.sort == SortKey::All {
-            // Drop the unused sort-key placeholder: DynamoDB rejects unused names.
-            e.names.retain(|_, a| a != sk_attr);
+            SortKey::Prefix(p) => sort(
+                &mut e,
+                &|sk, v| format!("begins_with({sk}, {})", v[0]),
+                &[p],
+            ),
+            SortKey::Between(a, b) => sort(
+                &mut e,
+                &|sk, v| format!("{sk} BETWEEN {} AND {}", v[0], v[1]),
+                &[a, b],
+            ),
+            SortKey::AtLeast(a) => sort(&mut e, &|sk, v| format!("{sk} >= {}", v[0]), &[a]),
+            SortKey::AtMost(b) => sort(&mut e, &|sk, v| format!("{sk} <= {}", v[0]), &[b]),
         }
         let filter = e.unexpired(self.now());
         let start = q
