@@ -87,3 +87,57 @@ fn blob_keys_refuse_traversal_and_odd_characters() {
     }
     assert!(BlobKey::parse("brand-01J/files/report_2026.v2=final.pdf").is_ok());
 }
+
+async fn nested_keys_coexist_and_bad_content_types_are_refused(f: &BlobsFixture) {
+    f.blobs
+        .put(
+            &key("brand-1/a"),
+            Bytes::from_static(b"outer"),
+            "text/plain",
+        )
+        .await
+        .unwrap();
+    f.blobs
+        .put(
+            &key("brand-1/a/b"),
+            Bytes::from_static(b"inner"),
+            "text/plain",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.blobs.get(&key("brand-1/a")).await.unwrap().unwrap().bytes,
+        Bytes::from_static(b"outer")
+    );
+    assert_eq!(
+        f.blobs
+            .get(&key("brand-1/a/b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .bytes,
+        Bytes::from_static(b"inner")
+    );
+    let listed: Vec<String> = f
+        .blobs
+        .list("brand-1/")
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    assert_eq!(listed, vec!["brand-1/a", "brand-1/a/b"]);
+    for bad in ["", "text/plain\nx-injected: 1", "text/\u{e9}"] {
+        let result = f
+            .blobs
+            .put(&key("brand-1/c"), Bytes::from_static(b"x"), bad)
+            .await;
+        assert_eq!(result, Err(BlobsError::InvalidContentType), "{bad:?}");
+    }
+    assert_eq!(f.blobs.get(&key("brand-1/c")).await.unwrap(), None);
+}
+both!(
+    nested_keys_coexist_and_bad_content_types_are_refused,
+    embedded_blobs,
+    aws_blobs
+);

@@ -51,18 +51,30 @@ async fn api_gateway_unknown_route_event_is_a_problem_404() {
 }
 
 #[tokio::test]
-async fn sqs_gmail_sync_event_reports_only_the_poison_message_and_redelivery_changes_nothing() {
+async fn sqs_gmail_sync_event_dead_letters_the_poison_message_and_redelivery_changes_nothing() {
     let dir = TempDir::new().unwrap();
     let ctx = ctx(&dir).await;
     let batch: SqsEvent = serde_json::from_str(&event("sqs-gmail-sync.json")).unwrap();
 
     let resp = sqs_batch(&ctx, &GmailSyncWorker, batch.clone()).await;
-    let failed: Vec<&str> = resp
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
-    assert_eq!(failed, vec!["9b2e7d31-0c4f-4e8a-b6a1-77d2c3e4f503"]);
+    assert!(
+        resp.batch_item_failures.is_empty(),
+        "{:?}",
+        resp.batch_item_failures
+    );
+    // The poison message (unknown envelope version) went straight to the DLQ, in its group.
+    let dead = ctx
+        .queues
+        .gmail_sync_dlq
+        .receive(10, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body, r#"{"v":7,"type":"mailbox_changed"}"#);
+    assert_eq!(
+        dead[0].group.as_deref(),
+        Some("01JD3Z8Q6W0Y8S9G5V2N4K7M1P.ffffffffffffffff")
+    );
 
     let brand = BrandId::parse("01JD3Z8Q6W0Y8S9G5V2N4K7M1P").unwrap();
     let mailbox = Email::parse("hello@bloomballoons.example").unwrap();
@@ -79,9 +91,10 @@ async fn sqs_gmail_sync_event_reports_only_the_poison_message_and_redelivery_cha
         .unwrap()
         .unwrap();
 
-    // At-least-once delivery: the same batch again leaves the record exactly as it was.
+    // At-least-once delivery: the same batch again leaves the record exactly as it was, and
+    // the DLQ's dedup window keeps the poison message there once.
     let again = sqs_batch(&ctx, &GmailSyncWorker, batch).await;
-    assert_eq!(again.batch_item_failures.len(), 1);
+    assert!(again.batch_item_failures.is_empty());
     let after = ctx
         .table
         .get(&keys::mailbox_notice(&brand, &mailbox))
@@ -89,4 +102,18 @@ async fn sqs_gmail_sync_event_reports_only_the_poison_message_and_redelivery_cha
         .unwrap()
         .unwrap();
     assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn an_sqs_record_without_an_id_fails_the_whole_batch() {
+    let dir = TempDir::new().unwrap();
+    let ctx = ctx(&dir).await;
+    let mut batch: SqsEvent = serde_json::from_str(&event("sqs-gmail-sync.json")).unwrap();
+    batch.records[0].message_id = None;
+    let resp = sqs_batch(&ctx, &GmailSyncWorker, batch).await;
+    assert!(
+        resp.batch_item_failures
+            .iter()
+            .any(|f| f.item_identifier.is_empty())
+    );
 }

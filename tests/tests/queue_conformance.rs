@@ -183,3 +183,46 @@ both!(
     embedded_queue,
     aws_queue
 );
+
+async fn messages_sqs_would_refuse_are_refused_by_both(f: &QueueFixture) {
+    let no_dedup = OutMessage {
+        body: "x".into(),
+        group: Some("g".into()),
+        dedup_id: None,
+    };
+    assert!(matches!(
+        f.queue.send(no_dedup).await,
+        Err(QueueError::Invalid(_))
+    ));
+    let bad_char = OutMessage::fifo("bad \u{FFFF} char", "g", "d1");
+    assert!(matches!(
+        f.queue.send(bad_char).await,
+        Err(QueueError::Invalid(_))
+    ));
+    assert!(drain(f).await.is_empty(), "nothing was enqueued");
+}
+both!(
+    messages_sqs_would_refuse_are_refused_by_both,
+    embedded_queue,
+    aws_queue
+);
+
+async fn a_batch_larger_than_one_request_is_split_by_size(f: &QueueFixture) {
+    // Ten 100 KiB messages fit SQS's count limit but not its 256 KiB request limit.
+    let messages: Vec<OutMessage> = (0..10)
+        .map(|i| {
+            OutMessage::fifo(
+                format!("{i}{}", "x".repeat(100 * 1024)),
+                format!("g{i}"),
+                format!("d{i}"),
+            )
+        })
+        .collect();
+    f.queue.send_batch(messages).await.unwrap();
+    assert_eq!(drain(f).await.len(), 10);
+}
+both!(
+    a_batch_larger_than_one_request_is_split_by_size,
+    embedded_queue,
+    aws_queue
+);

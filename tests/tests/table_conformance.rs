@@ -547,3 +547,131 @@ async fn the_embedded_sweeper_deletes_expired_items_for_good() {
     );
     assert!(table.get(&key("B#1", "KEEP")).await.unwrap().is_some());
 }
+
+async fn updates_are_validated_before_anything_is_written(f: &TableFixture) {
+    let k = key("B#1", "C#1");
+    f.table
+        .put(item("B#1", "C#1"), Condition::Absent)
+        .await
+        .unwrap();
+    let refused = [
+        Update::new().set("expires_at", "soon"),
+        Update::new().set("expires_at", 1.5),
+        Update::new().set("GSI1PK", 7),
+        Update::new().set("GSI1PK", ""),
+        Update::new().set("name", "x").remove("name"),
+        Update::new().add("GSI2SK", 1),
+    ];
+    for update in refused {
+        let result = f.table.update(&k, update.clone(), Condition::None).await;
+        assert!(
+            matches!(result, Err(StoreError::Invalid(_))),
+            "{update:?} gave {result:?}"
+        );
+    }
+    assert_eq!(
+        f.table.get(&k).await.unwrap(),
+        Some(item("B#1", "C#1")),
+        "nothing changed"
+    );
+    let grown = Update::new().set("body", "x".repeat(400 * 1024));
+    let result = f.table.update(&k, grown, Condition::None).await;
+    assert!(
+        matches!(result, Err(StoreError::ItemTooLarge(_))),
+        "{result:?}"
+    );
+    assert_eq!(
+        f.table.get(&k).await.unwrap(),
+        Some(item("B#1", "C#1")),
+        "nothing changed"
+    );
+}
+both!(
+    updates_are_validated_before_anything_is_written,
+    embedded_table,
+    aws_table
+);
+
+async fn a_transaction_reports_the_lowest_failing_write_even_with_expired_items(f: &TableFixture) {
+    let soon = f.clock.now().timestamp() + 5;
+    f.table
+        .put(item("B#1", "K0").with("expires_at", soon), Condition::None)
+        .await
+        .unwrap();
+    f.table
+        .put(item("B#1", "K1"), Condition::None)
+        .await
+        .unwrap();
+    f.clock.advance(Duration::seconds(6));
+    let writes = vec![
+        Write::Check {
+            key: key("B#1", "K0"),
+            condition: Condition::Present,
+        },
+        Write::Put {
+            item: item("B#1", "K1"),
+            condition: Condition::Absent,
+        },
+    ];
+    assert_eq!(
+        f.table.transact(writes).await,
+        Err(StoreError::TransactionConditionFailed { index: 0 })
+    );
+    // Where the expired item is what the condition wants absent, the transaction goes through.
+    let writes = vec![
+        Write::Put {
+            item: item("B#1", "K0"),
+            condition: Condition::Absent,
+        },
+        Write::Update {
+            key: key("B#1", "K1"),
+            update: Update::new().set("version", 2),
+            condition: Condition::VersionEquals(1),
+        },
+    ];
+    f.table.transact(writes).await.unwrap();
+    assert_eq!(
+        f.table.get(&key("B#1", "K0")).await.unwrap(),
+        Some(item("B#1", "K0"))
+    );
+}
+both!(
+    a_transaction_reports_the_lowest_failing_write_even_with_expired_items,
+    embedded_table,
+    aws_table
+);
+
+async fn a_cursor_only_continues_its_own_sort_range(f: &TableFixture) {
+    for sk in ["A#1", "A#2", "MSG#1", "MSG#2", "MSG#3"] {
+        f.table.put(item("B#1", sk), Condition::None).await.unwrap();
+    }
+    let all = f
+        .table
+        .query(Query::partition("B#1").limit(1))
+        .await
+        .unwrap();
+    assert_eq!(all.items[0].key.sk, "A#1");
+    let forged = f
+        .table
+        .query(Query::partition("B#1").prefix("MSG#").after(all.next))
+        .await;
+    assert_eq!(
+        forged,
+        Err(StoreError::InvalidCursor),
+        "an A# cursor cannot open the MSG# range"
+    );
+    assert!(matches!(
+        f.table.query(Query::partition("B#1").prefix("")).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let backwards = Query::partition("B#1").sort(SortKey::Between("Z".into(), "A".into()));
+    assert!(matches!(
+        f.table.query(backwards).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+both!(
+    a_cursor_only_continues_its_own_sort_range,
+    embedded_table,
+    aws_table
+);

@@ -5,7 +5,7 @@ use atelier_core::Ctx;
 use atelier_core::app::mailbox_notices::{self, Recorded};
 use atelier_core::config::Config;
 use atelier_core::domain::{BrandId, Email, HistoryId};
-use atelier_core::ports::SystemClock;
+use atelier_core::ports::{Queue, SystemClock};
 use atelier_core::workers::gmail_sync::{GmailSyncMessage, GmailSyncWorker};
 use atelier_core::workers::{Record, WorkError, Worker, run_batch};
 use std::sync::Arc;
@@ -40,10 +40,15 @@ impl Worker for Scripted {
         "scripted"
     }
 
+    fn dead_letters(&self, ctx: &Ctx) -> Option<Arc<dyn Queue>> {
+        Some(ctx.queues.gmail_sync_dlq.clone())
+    }
+
     async fn handle(&self, _ctx: &Ctx, record: &Record) -> Result<(), WorkError> {
         self.ran.lock().unwrap().push(record.id.clone());
         match record.body.as_str() {
             "fail" => Err(WorkError::Retry("scripted failure".into())),
+            "poison" => Err(WorkError::Poison("scripted poison".into())),
             "panic" => panic!("scripted panic"),
             "meet" => {
                 self.barrier.wait().await;
@@ -194,5 +199,32 @@ fn a_notification_message_is_grouped_by_mailbox_and_deduplicated_by_history_id()
     assert!(
         !a1.group.as_deref().unwrap().contains("a@x.io"),
         "no address in queue attributes"
+    );
+}
+
+#[tokio::test]
+async fn a_poison_message_is_dead_lettered_at_once_and_does_not_hold_back_its_group() {
+    let dir = TempDir::new().unwrap();
+    let ctx = ctx(&dir).await;
+    let worker = scripted(1);
+    let records = vec![
+        record("a1", Some("a"), "poison"),
+        record("a2", Some("a"), "ok"),
+    ];
+    assert_eq!(
+        run_batch(&ctx, &worker, records).await,
+        Vec::<String>::new()
+    );
+    assert!(worker.ran.lock().unwrap().contains(&"a2".to_owned()));
+    let dead = ctx
+        .queues
+        .gmail_sync_dlq
+        .receive(10, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].body.as_str(), dead[0].group.as_deref()),
+        ("poison", Some("a"))
     );
 }

@@ -238,7 +238,9 @@ impl From<QueueError> for ApiError {
 impl From<BlobsError> for ApiError {
     fn from(e: BlobsError) -> Self {
         match e {
-            BlobsError::InvalidKey(_) => ApiError::BadRequest(e.to_string()),
+            BlobsError::InvalidKey(_) | BlobsError::InvalidContentType => {
+                ApiError::BadRequest(e.to_string())
+            }
             BlobsError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
         }
     }

@@ -48,8 +48,22 @@ pub struct StoredBlob {
 pub enum BlobsError {
     #[error("invalid blob key {0:?}")]
     InvalidKey(String),
+    #[error("invalid content type")]
+    InvalidContentType,
     #[error("blob store unavailable: {0}")]
     Unavailable(String),
+}
+
+/// A content type both stores accept: 1..=255 printable ASCII characters.
+pub(crate) fn check_content_type(content_type: &str) -> Result<(), BlobsError> {
+    let ok = !content_type.is_empty()
+        && content_type.len() <= 255
+        && content_type.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(BlobsError::InvalidContentType)
+    }
 }
 
 #[async_trait]

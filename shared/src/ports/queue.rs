@@ -9,7 +9,7 @@ use std::time::Duration;
 pub const DEDUP_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// SQS's batch limit.
 pub const MAX_BATCH: usize = 10;
-/// SQS's message size limit.
+/// SQS's message size limit, which is also its limit on one batch request.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +47,17 @@ impl OutMessage {
         if self.body.is_empty() || self.body.len() > MAX_BODY_BYTES {
             return Err(QueueError::Invalid("body must be 1..=256 KiB".into()));
         }
-        if fifo && self.group.is_none() {
-            return Err(QueueError::Invalid("a FIFO message needs a group".into()));
+        // SQS accepts only these characters; refusing the rest here keeps both adapters alike.
+        let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+        if !self.body.chars().all(allowed) {
+            return Err(QueueError::Invalid(
+                "body has characters SQS does not accept".into(),
+            ));
+        }
+        if fifo && (self.group.is_none() || self.dedup_id.is_none()) {
+            return Err(QueueError::Invalid(
+                "a FIFO message needs a group and a dedup id".into(),
+            ));
         }
         if !fifo && (self.group.is_some() || self.dedup_id.is_some()) {
             return Err(QueueError::Invalid(

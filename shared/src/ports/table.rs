@@ -175,7 +175,10 @@ impl Update {
                     StoreError::Invalid(format!("cannot add to non-integer attribute {name}"))
                 })?,
             };
-            attrs.insert(name.clone(), Value::from(current + by));
+            let sum = current
+                .checked_add(*by)
+                .ok_or_else(|| StoreError::Invalid(format!("{name} would overflow")))?;
+            attrs.insert(name.clone(), Value::from(sum));
         }
         for name in &self.remove {
             attrs.remove(name);
@@ -183,12 +186,15 @@ impl Update {
         Ok(())
     }
 
+    /// Checks an update before anything is sent, so both adapters refuse the same updates
+    /// and none is refused after it was applied.
     pub(crate) fn validate(&self) -> Result<(), StoreError> {
         if self.is_empty() {
             return Err(StoreError::Invalid(
                 "an update must change something".into(),
             ));
         }
+        let mut seen = std::collections::HashSet::new();
         let names = self
             .set
             .iter()
@@ -196,6 +202,19 @@ impl Update {
             .chain(self.add.iter().map(|(n, _)| n));
         for name in names.chain(self.remove.iter()) {
             check_attr_name(name)?;
+            if !seen.insert(name) {
+                return Err(StoreError::Invalid(format!(
+                    "{name} is changed twice in one update"
+                )));
+            }
+        }
+        for (name, value) in &self.set {
+            check_attr_value(name, value)?;
+        }
+        for (name, _) in &self.add {
+            if is_string_attr(name) {
+                return Err(StoreError::Invalid(format!("{name} must be a string")));
+            }
         }
         Ok(())
     }
@@ -353,7 +372,15 @@ impl Query {
         if self.pk.is_empty() {
             return Err(StoreError::Invalid("query partition key is empty".into()));
         }
-        Ok(())
+        match &self.sort {
+            SortKey::Prefix(p) if p.is_empty() => Err(StoreError::Invalid(
+                "an empty prefix: use SortKey::All".into(),
+            )),
+            SortKey::Between(a, b) if a > b => {
+                Err(StoreError::Invalid("Between(a, b) needs a <= b".into()))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -421,28 +448,30 @@ fn check_attr_name(name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
-    check_key(&item.key)?;
-    for name in item.attrs.keys() {
-        check_attr_name(name)?;
+/// Index key attributes, which must be non-empty strings (DynamoDB refuses anything else).
+fn is_string_attr(name: &str) -> bool {
+    [GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK].contains(&name)
+}
+
+fn check_attr_value(name: &str, value: &Value) -> Result<(), StoreError> {
+    if is_string_attr(name) && value.as_str().is_none_or(str::is_empty) {
+        return Err(StoreError::Invalid(format!(
+            "{name} must be a non-empty string"
+        )));
     }
-    for index in [Index::Gsi1, Index::Gsi2] {
-        let (p, s) = index.attr_names();
-        for attr in [p, s] {
-            if let Some(v) = item.attrs.get(attr)
-                && !v.is_string()
-            {
-                return Err(StoreError::Invalid(format!("{attr} must be a string")));
-            }
-        }
-    }
-    if let Some(v) = item.attrs.get(EXPIRES_AT)
-        && !v.is_i64()
-        && !v.is_u64()
-    {
+    if name == EXPIRES_AT && !(value.is_i64() || value.is_u64()) {
         return Err(StoreError::Invalid(format!(
             "{EXPIRES_AT} must be an integer"
         )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
+    check_key(&item.key)?;
+    for (name, value) in &item.attrs {
+        check_attr_name(name)?;
+        check_attr_value(name, value)?;
     }
     let size = item.size();
     if size > MAX_ITEM_BYTES {
@@ -474,4 +503,28 @@ pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_refuse_to_overflow() {
+        let mut attrs = Map::new();
+        Update::new().add("n", i64::MAX).apply(&mut attrs).unwrap();
+        assert!(matches!(
+            Update::new().add("n", 1).apply(&mut attrs),
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(attrs.get("n"), Some(&Value::from(i64::MAX)));
+    }
+
+    #[test]
+    fn sort_ranges_match_inclusively() {
+        assert!(SortKey::Between("a".into(), "c".into()).matches("c"));
+        assert!(!SortKey::Between("a".into(), "c".into()).matches("c#"));
+        assert!(SortKey::Prefix("MSG#".into()).matches("MSG#1"));
+        assert!(!SortKey::AtMost("b".into()).matches("ba"));
+    }
 }

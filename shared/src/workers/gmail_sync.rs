@@ -8,9 +8,10 @@ use super::runner::{Record, WorkError, Worker};
 use crate::Ctx;
 use crate::app::mailbox_notices;
 use crate::domain::{BrandId, Email, HistoryId};
-use crate::ports::{OutMessage, StoreError};
+use crate::ports::{OutMessage, Queue, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -58,6 +59,10 @@ pub struct GmailSyncWorker;
 impl Worker for GmailSyncWorker {
     fn name(&self) -> &'static str {
         "gmail-sync"
+    }
+
+    fn dead_letters(&self, ctx: &Ctx) -> Option<Arc<dyn Queue>> {
+        Some(ctx.queues.gmail_sync_dlq.clone())
     }
 
     async fn handle(&self, ctx: &Ctx, record: &Record) -> Result<(), WorkError> {

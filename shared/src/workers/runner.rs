@@ -1,10 +1,12 @@
 //! The batch runner shared by Lambda and the local poller.
 
 use crate::Ctx;
+use crate::ports::{OutMessage, Queue};
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::FutureExt;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One queue message, however it arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,29 @@ pub trait Worker: Send + Sync {
     fn name(&self) -> &'static str;
     /// Handles one message. Must be idempotent: a redelivered message changes nothing more.
     async fn handle(&self, ctx: &Ctx, record: &Record) -> Result<(), WorkError>;
+    /// Where poison messages go at once, instead of being retried until the queue's redrive
+    /// moves them (and, on FIFO, holding back their group meanwhile).
+    fn dead_letters(&self, _ctx: &Ctx) -> Option<Arc<dyn Queue>> {
+        None
+    }
+}
+
+/// Parks a poison record in the worker's DLQ; true if it is safely there.
+async fn dead_letter(ctx: &Ctx, worker: &dyn Worker, record: &Record) -> bool {
+    let Some(dlq) = worker.dead_letters(ctx) else {
+        return false;
+    };
+    let message = match &record.group {
+        Some(group) => OutMessage::fifo(record.body.clone(), group.clone(), record.id.clone()),
+        None => OutMessage::new(record.body.clone()),
+    };
+    match dlq.send(message).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(queue = worker.name(), message_id = %record.id, error = %e, "could not dead-letter");
+            false
+        }
+    }
 }
 
 /// Runs a batch and returns the ids of the records that failed.
@@ -68,7 +93,13 @@ pub async fn run_batch(ctx: &Ctx, worker: &dyn Worker, records: Vec<Record>) -> 
                 Err(_) => WorkError::Retry("handler panicked".into()),
             };
             match &error {
-                WorkError::Poison(_) => tracing::error!(queue = worker.name(), message_id = %record.id, receives = record.receive_count, %error, "message failed"),
+                WorkError::Poison(_) => {
+                    if dead_letter(ctx, worker, &record).await {
+                        tracing::error!(queue = worker.name(), message_id = %record.id, %error, "poison message dead-lettered");
+                        continue;
+                    }
+                    tracing::error!(queue = worker.name(), message_id = %record.id, receives = record.receive_count, %error, "message failed");
+                }
                 WorkError::Retry(_) => tracing::warn!(queue = worker.name(), message_id = %record.id, receives = record.receive_count, %error, "message failed"),
             }
             failed.push(record.id);
@@ -88,9 +119,10 @@ pub async fn sqs_batch(ctx: &Ctx, worker: &dyn Worker, event: SqsEvent) -> SqsBa
     let mut records = Vec::with_capacity(event.records.len());
     for message in event.records {
         let Some(id) = message.message_id else {
-            // Without an id the record cannot be reported; failing the whole batch is the
-            // only safe answer, and SQS never sends one.
+            // Without an id the record cannot be reported on its own. An empty identifier makes
+            // Lambda fail the whole batch, the only answer that loses nothing.
             tracing::error!("SQS record without message id");
+            failures.push(String::new());
             continue;
         };
         records.push(Record {
@@ -104,12 +136,12 @@ pub async fn sqs_batch(ctx: &Ctx, worker: &dyn Worker, event: SqsEvent) -> SqsBa
             id,
         });
     }
-    for id in run_batch(ctx, worker, records).await {
+    failures.extend(run_batch(ctx, worker, records).await);
+    let mut response = SqsBatchResponse::default();
+    for id in failures {
         let mut failure = BatchItemFailure::default();
         failure.item_identifier = id;
-        failures.push(failure);
+        response.batch_item_failures.push(failure);
     }
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failures;
     response
 }

@@ -5,7 +5,7 @@
 use super::{describe, is_throttle};
 use crate::ports::table::{self, check_item, check_key, check_transaction};
 use crate::ports::{
-    Clock, Condition, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write,
+    Clock, Condition, Index, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -182,9 +182,12 @@ where
             return StoreError::Throttled;
         }
         if service.code() == Some("ValidationException") {
-            return StoreError::Invalid(
-                service.message().unwrap_or("validation failed").to_owned(),
-            );
+            let message = service.message().unwrap_or("validation failed");
+            // DynamoDB enforces the item size limit on updates itself.
+            if message.contains("size") && message.contains("exceeded") {
+                return StoreError::ItemTooLarge(table::MAX_ITEM_BYTES + 1);
+            }
+            return StoreError::Invalid(message.to_owned());
         }
     }
     StoreError::Unavailable(describe(&err))
@@ -258,12 +261,8 @@ impl DynamoTable {
             .send()
             .await;
         match result {
-            Ok(out) => {
-                let item =
-                    from_attrs(out.attributes.unwrap_or_default()).map_err(UpdateFailure::Other)?;
-                check_item(&item).map_err(UpdateFailure::Other)?;
-                Ok(item)
-            }
+            // The update was validated before sending; DynamoDB enforces the size limit.
+            Ok(out) => from_attrs(out.attributes.unwrap_or_default()).map_err(UpdateFailure::Other),
             Err(err) => {
                 let old = err.as_service_error().and_then(|s| match s {
                     UpdateItemError::ConditionalCheckFailedException(c) => c.item.clone(),
@@ -397,7 +396,11 @@ impl DynamoTable {
             match reason.code() {
                 Some("ConditionalCheckFailed") => {
                     let old = reason.item.clone().and_then(|a| from_attrs(a).ok());
-                    if old.as_ref().is_some_and(|i| i.is_expired(now)) {
+                    // An expired item is absent: if the write's condition holds for an
+                    // absent item, the failure is only DynamoDB's late TTL; otherwise it is
+                    // a real failure, reported at the lowest index as redb does.
+                    let expired_item = old.as_ref().is_some_and(|i| i.is_expired(now));
+                    if expired_item && writes[index].condition().holds(None) {
                         expired.push(writes[index].key().clone());
                     } else if failed.is_none() {
                         failed = Some(index);
@@ -408,6 +411,10 @@ impl DynamoTable {
                 }
                 Some("ThrottlingError" | "ProvisionedThroughputExceeded") => {
                     return Err(TransactFailure::Other(StoreError::Throttled));
+                }
+                Some(code @ ("ValidationError" | "ItemCollectionSizeLimitExceeded")) => {
+                    let message = reason.message().unwrap_or(code).to_owned();
+                    return Err(TransactFailure::Other(StoreError::Invalid(message)));
                 }
                 _ => {}
             }
@@ -447,13 +454,24 @@ fn encode_cursor(key: Attrs) -> Option<String> {
         .map(|b| URL_SAFE_NO_PAD.encode(b))
 }
 
-fn decode_cursor(cursor: &str, pk_attr: &str, pk: &str) -> Result<Attrs, StoreError> {
+/// A cursor continues only the partition and sort range it came from, and names exactly the
+/// key attributes DynamoDB expects for the index.
+fn decode_cursor(cursor: &str, q: &Query) -> Result<Attrs, StoreError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| StoreError::InvalidCursor)?;
     let strings: BTreeMap<String, String> =
         serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-    if strings.get(pk_attr).map(String::as_str) != Some(pk) {
+    let (pk_attr, sk_attr) = q.index.attr_names();
+    let mut expected = vec![table::PK, table::SK];
+    if q.index != Index::Primary {
+        expected.extend([pk_attr, sk_attr]);
+    }
+    let names_ok =
+        strings.len() == expected.len() && expected.iter().all(|a| strings.contains_key(*a));
+    let in_range = strings.get(pk_attr) == Some(&q.pk)
+        && strings.get(sk_attr).is_some_and(|sk| q.sort.matches(sk));
+    if !names_ok || !in_range {
         return Err(StoreError::InvalidCursor);
     }
     Ok(strings
@@ -570,7 +588,7 @@ impl Table for DynamoTable {
         let start = q
             .cursor
             .as_deref()
-            .map(|c| decode_cursor(c, pk_attr, &q.pk))
+            .map(|c| decode_cursor(c, &q))
             .transpose()?;
         let out = self
             .client
@@ -582,6 +600,8 @@ impl Table for DynamoTable {
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
             .scan_index_forward(q.forward)
+            // Reads of the table itself see every committed write, as redb's do (GSIs cannot).
+            .consistent_read(q.index == Index::Primary)
             .limit(q.limit as i32)
             .set_exclusive_start_key(start)
             .send()

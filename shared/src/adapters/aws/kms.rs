@@ -63,10 +63,12 @@ where
         }
         if matches!(
             service.code(),
-            Some("InvalidCiphertextException" | "IncorrectKeyException" | "AccessDeniedException")
+            Some("InvalidCiphertextException" | "IncorrectKeyException")
         ) {
             return CipherError::Rejected;
         }
+        // AccessDenied is a policy mistake, not a bad ciphertext: surfacing it as Rejected
+        // could lead a caller to discard a good secret.
     }
     CipherError::Unavailable(describe(&err))
 }

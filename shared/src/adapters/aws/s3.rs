@@ -1,6 +1,7 @@
 //! The `Blobs` port on S3.
 
 use super::describe;
+use crate::ports::blobs::check_content_type;
 use crate::ports::{BlobKey, Blobs, BlobsError, StoredBlob};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
@@ -28,6 +29,7 @@ fn unavailable(err: &(dyn std::error::Error + 'static)) -> BlobsError {
 #[async_trait]
 impl Blobs for S3Blobs {
     async fn put(&self, key: &BlobKey, bytes: Bytes, content_type: &str) -> Result<(), BlobsError> {
+        check_content_type(content_type)?;
         self.client
             .put_object()
             .bucket(&self.bucket)

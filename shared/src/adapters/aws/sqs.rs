@@ -1,7 +1,7 @@
 //! The `Queue` port on SQS. A queue whose URL ends in `.fifo` takes groups and dedup ids.
 
 use super::{describe, is_throttle};
-use crate::ports::queue::MAX_BATCH;
+use crate::ports::queue::{MAX_BATCH, MAX_BODY_BYTES};
 use crate::ports::{OutMessage, Queue, QueueError, ReceivedMessage};
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
@@ -22,11 +22,16 @@ fn map_err<E>(err: aws_sdk_sqs::error::SdkError<E>) -> QueueError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    const REFUSED: [&str; 4] = [
+        "InvalidParameterValue",
+        "BatchEntryIdsNotDistinct",
+        "InvalidMessageContents",
+        "BatchRequestTooLong",
+    ];
     match err.as_service_error() {
         Some(s)
-            if s.code().is_some_and(|c| {
-                c.contains("InvalidParameterValue") || c.contains("BatchEntryIdsNotDistinct")
-            }) =>
+            if s.code()
+                .is_some_and(|c| REFUSED.iter().any(|r| c.contains(r))) =>
         {
             QueueError::Invalid(s.message().unwrap_or("invalid message").to_owned())
         }
@@ -107,8 +112,19 @@ impl Queue for SqsQueue {
         for m in &messages {
             m.validate(self.fifo)?;
         }
-        for chunk in messages.chunks(MAX_BATCH) {
-            self.send_chunk(chunk).await?;
+        // A batch request holds at most 10 messages and MAX_BODY_BYTES in all.
+        let mut start = 0;
+        while start < messages.len() {
+            let (mut end, mut bytes) = (start, 0);
+            while end < messages.len()
+                && end - start < MAX_BATCH
+                && bytes + messages[end].body.len() <= MAX_BODY_BYTES
+            {
+                bytes += messages[end].body.len();
+                end += 1;
+            }
+            self.send_chunk(&messages[start..end]).await?;
+            start = end;
         }
         Ok(())
     }

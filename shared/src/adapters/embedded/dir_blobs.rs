@@ -1,13 +1,17 @@
-//! The `Blobs` port on a directory: `data/<key>` holds the bytes, `meta/<key>` the content
-//! type. Writes go to a temporary file and are renamed into place, so a crash never leaves a
-//! half-written blob behind a key.
+//! The `Blobs` port on a directory. Each blob is one file, `data/<key>.blob`: its content
+//! type on the first line, then its bytes. Writes go to a temporary file renamed into place,
+//! so a crash never leaves a half-written blob or bytes paired with another write's type. The
+//! suffix lets `a` and `a/b` both exist, as they can in S3.
 
 use super::blocking;
+use crate::ports::blobs::check_content_type;
 use crate::ports::{BlobKey, Blobs, BlobsError, StoredBlob};
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+
+const SUFFIX: &str = ".blob";
 
 pub struct DirBlobs {
     root: PathBuf,
@@ -21,32 +25,12 @@ impl DirBlobs {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, BlobsError> {
         let root = root.into();
         std::fs::create_dir_all(root.join("data")).map_err(unavailable)?;
-        std::fs::create_dir_all(root.join("meta")).map_err(unavailable)?;
         std::fs::create_dir_all(root.join("tmp")).map_err(unavailable)?;
         Ok(Self { root })
     }
 
-    fn paths(&self, key: &BlobKey) -> (PathBuf, PathBuf) {
-        (
-            self.root.join("data").join(key.as_str()),
-            self.root.join("meta").join(key.as_str()),
-        )
-    }
-}
-
-fn write_atomic(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = tmp_dir.join(ulid::Ulid::new().to_string());
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, dest)
-}
-
-fn remove_if_present(path: &Path) -> std::io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
+    fn path(&self, key: &BlobKey) -> PathBuf {
+        self.root.join("data").join(format!("{key}{SUFFIX}"))
     }
 }
 
@@ -58,15 +42,17 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let key = if rel.is_empty() {
-            name
-        } else {
-            format!("{rel}/{name}")
+        let joined = |n: &str| {
+            if rel.is_empty() {
+                n.to_owned()
+            } else {
+                format!("{rel}/{n}")
+            }
         };
         if entry.file_type()?.is_dir() {
-            walk(&entry.path(), &key, out)?;
-        } else {
-            out.push(key);
+            walk(&entry.path(), &joined(&name), out)?;
+        } else if let Some(stem) = name.strip_suffix(SUFFIX) {
+            out.push(joined(stem));
         }
     }
     Ok(())
@@ -75,13 +61,20 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
 #[async_trait]
 impl Blobs for DirBlobs {
     async fn put(&self, key: &BlobKey, bytes: Bytes, content_type: &str) -> Result<(), BlobsError> {
-        let (data, meta) = self.paths(key);
-        let tmp = self.root.join("tmp");
-        let content_type = content_type.to_owned();
+        check_content_type(content_type)?;
+        let dest = self.path(key);
+        let tmp = self.root.join("tmp").join(ulid::Ulid::new().to_string());
+        let mut file = Vec::with_capacity(content_type.len() + 1 + bytes.len());
+        file.extend_from_slice(content_type.as_bytes());
+        file.push(b'\n');
+        file.extend_from_slice(&bytes);
         blocking(
             move || {
-                write_atomic(&tmp, &meta, content_type.as_bytes()).map_err(unavailable)?;
-                write_atomic(&tmp, &data, &bytes).map_err(unavailable)
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent).map_err(unavailable)?;
+                }
+                std::fs::write(&tmp, &file).map_err(unavailable)?;
+                std::fs::rename(&tmp, &dest).map_err(unavailable)
             },
             BlobsError::Unavailable,
         )
@@ -89,17 +82,21 @@ impl Blobs for DirBlobs {
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Option<StoredBlob>, BlobsError> {
-        let (data, meta) = self.paths(key);
+        let path = self.path(key);
         blocking(
             move || {
-                let bytes = match std::fs::read(&data) {
+                let file = match std::fs::read(&path) {
                     Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
                     other => other.map_err(unavailable)?,
                 };
-                let content_type = std::fs::read_to_string(&meta)
-                    .unwrap_or_else(|_| "application/octet-stream".to_owned());
+                let split = file
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .ok_or_else(|| unavailable(format!("{} is not a blob file", path.display())))?;
+                let content_type = String::from_utf8_lossy(&file[..split]).into_owned();
+                let bytes = Bytes::from(file).slice(split + 1..);
                 Ok(Some(StoredBlob {
-                    bytes: Bytes::from(bytes),
+                    bytes,
                     content_type,
                 }))
             },
@@ -109,11 +106,11 @@ impl Blobs for DirBlobs {
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobsError> {
-        let (data, meta) = self.paths(key);
+        let path = self.path(key);
         blocking(
-            move || {
-                remove_if_present(&data).map_err(unavailable)?;
-                remove_if_present(&meta).map_err(unavailable)
+            move || match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(unavailable(e)),
+                _ => Ok(()),
             },
             BlobsError::Unavailable,
         )

@@ -185,7 +185,16 @@ fn try_receive(
                 Ok((k.value().1, decode(v.value())?))
             })
             .collect::<Result<_, QueueError>>()?;
-        let mut blocked: HashSet<String> = HashSet::new();
+        // As SQS FIFO: a group with any invisible message is locked; from an unlocked group a
+        // receive may take a consecutive run of messages, in order.
+        let blocked: HashSet<String> = if s.fifo {
+            all.iter()
+                .filter(|(_, m)| m.visible_at > now)
+                .filter_map(|(_, m)| m.group.clone())
+                .collect()
+        } else {
+            HashSet::new()
+        };
         let mut dead = Vec::new();
         for (seq, mut msg) in all {
             if out.len() >= max {
@@ -193,12 +202,6 @@ fn try_receive(
             }
             let group_blocked = msg.group.as_ref().is_some_and(|g| blocked.contains(g));
             if msg.visible_at > now || group_blocked {
-                // An in-flight message holds back the rest of its FIFO group.
-                if s.fifo
-                    && let Some(g) = &msg.group
-                {
-                    blocked.insert(g.clone());
-                }
                 continue;
             }
             if s.dlq.is_some() && msg.receive_count >= s.max_receives {
@@ -211,11 +214,6 @@ fn try_receive(
             msg.delivery = Some(token.clone());
             msgs.insert((s.name.as_str(), seq), encode(&msg)?.as_slice())
                 .map_err(unavailable)?;
-            if s.fifo
-                && let Some(g) = &msg.group
-            {
-                blocked.insert(g.clone());
-            }
             out.push(ReceivedMessage {
                 id: msg.id.clone(),
                 receipt: format!("{seq}.{token}"),

@@ -335,14 +335,14 @@ fn encode_cursor(parts: &[&str]) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(parts).unwrap_or_default())
 }
 
-fn decode_cursor(cursor: &str, len: usize, pk: &str) -> Result<Vec<String>, StoreError> {
+/// A cursor continues only the partition and sort range it came from.
+fn decode_cursor(cursor: &str, len: usize, q: &Query) -> Result<Vec<String>, StoreError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| StoreError::InvalidCursor)?;
     let parts: Vec<String> =
         serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-    // A cursor only continues the partition it came from.
-    if parts.len() != len || parts[0] != pk {
+    if parts.len() != len || parts[0] != q.pk || !q.sort.matches(&parts[1]) {
         return Err(StoreError::InvalidCursor);
     }
     Ok(parts)
@@ -368,7 +368,7 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
             let cursor = q
                 .cursor
                 .as_deref()
-                .map(|c| decode_cursor(c, 2, pk))
+                .map(|c| decode_cursor(c, 2, q))
                 .transpose()?;
             let lower = match (&cursor, q.forward) {
                 (Some(c), true) => Bound::Excluded((c[0].as_str(), c[1].as_str())),
@@ -404,7 +404,7 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
             let cursor = q
                 .cursor
                 .as_deref()
-                .map(|c| decode_cursor(c, 4, pk))
+                .map(|c| decode_cursor(c, 4, q))
                 .transpose()?;
             let lower = match (&cursor, q.forward) {
                 (Some(c), true) => Bound::Excluded(gsi_entry(c)),
