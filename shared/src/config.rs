@@ -44,6 +44,8 @@ pub struct AwsResources {
     pub bucket: String,
     pub gmail_sync_queue_url: String,
     pub gmail_sync_dlq_url: String,
+    /// KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs access tokens.
+    pub signing_key_id: String,
 }
 
 #[derive(Debug, Clone)]
@@ -55,10 +57,15 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub aws: Option<AwsResources>,
+    /// `iss` and `aud` of access tokens.
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_DATA_DIR: &str = ".atelier";
+pub const DEFAULT_JWT_ISSUER: &str = "atelier";
+pub const DEFAULT_JWT_AUDIENCE: &str = "atelier-api";
 
 impl Config {
     /// A configuration for the embedded backend in `data_dir`.
@@ -69,6 +76,8 @@ impl Config {
             cors_origins: vec!["http://localhost:5173".into()],
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             aws: None,
+            jwt_issuer: DEFAULT_JWT_ISSUER.into(),
+            jwt_audience: DEFAULT_JWT_AUDIENCE.into(),
         }
     }
 
@@ -123,15 +132,21 @@ impl Config {
                     bucket: need("ATELIER_BUCKET")?,
                     gmail_sync_queue_url: need("ATELIER_GMAIL_SYNC_QUEUE_URL")?,
                     gmail_sync_dlq_url: need("ATELIER_GMAIL_SYNC_DLQ_URL")?,
+                    signing_key_id: need("ATELIER_SIGNING_KEY_ID")?,
                 })
             }
         };
+        let jwt_issuer = var("ATELIER_JWT_ISSUER").unwrap_or_else(|| DEFAULT_JWT_ISSUER.into());
+        let jwt_audience =
+            var("ATELIER_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_JWT_AUDIENCE.into());
         Ok(Self {
             backend,
             data_dir,
             cors_origins,
             max_body_bytes,
             aws,
+            jwt_issuer,
+            jwt_audience,
         })
     }
 }

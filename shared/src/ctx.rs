@@ -1,11 +1,11 @@
 //! `Ctx`: the ports, built once per cold start and shared by every handler.
 
-use crate::adapters::aws::{DynamoTable, KmsCipher, S3Blobs, SqsQueue};
+use crate::adapters::aws::{DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue};
 use crate::adapters::embedded::{
-    self, DirBlobs, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable,
+    self, DirBlobs, EmbeddedQueue, KeyFileCipher, KeyFileSigner, QueueSettings, RedbTable,
 };
 use crate::config::{Backend, Config, ConfigError};
-use crate::ports::{Blobs, Cipher, Clock, Queue, SystemClock, Table};
+use crate::ports::{Blobs, Cipher, Clock, Queue, Signer, SystemClock, Table};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub table: Arc<dyn Table>,
     pub cipher: Arc<dyn Cipher>,
+    pub signer: Arc<dyn Signer>,
     pub blobs: Arc<dyn Blobs>,
     pub queues: Queues,
     pub embedded: Option<Arc<Embedded>>,
@@ -78,11 +79,14 @@ impl Ctx {
         let gmail_sync = queue("gmail-sync.fifo", Some("gmail-sync-dlq.fifo"))?;
         let cipher = KeyFileCipher::open_or_create(&dir.join("keys").join("secrets.key"))
             .map_err(ConfigError)?;
+        let signer = KeyFileSigner::open_or_create(&dir.join("keys").join("signing.p8"))
+            .map_err(ConfigError)?;
         let blobs = DirBlobs::new(dir.join("blobs")).map_err(|e| err(&e))?;
         Ok(Self {
             clock,
             table: table.clone(),
             cipher: Arc::new(cipher),
+            signer: Arc::new(signer),
             blobs: Arc::new(blobs),
             queues: Queues {
                 gmail_sync: gmail_sync.clone(),
@@ -120,10 +124,11 @@ impl Ctx {
                 clock.clone(),
             )),
             cipher: Arc::new(KmsCipher::new(
-                clients.kms,
+                clients.kms.clone(),
                 names.secrets_key_id,
                 clock.clone(),
             )),
+            signer: Arc::new(KmsSigner::new(clients.kms, names.signing_key_id)),
             blobs: Arc::new(S3Blobs::new(clients.s3, names.bucket)),
             queues: Queues {
                 gmail_sync: Arc::new(SqsQueue::new(

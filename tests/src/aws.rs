@@ -126,6 +126,24 @@ pub async fn create_key() -> String {
         .to_owned()
 }
 
+/// Creates an ECC_NIST_P256 signing key and returns its id.
+pub async fn create_signing_key() -> String {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    let out = clients()
+        .await
+        .kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("create signing key");
+    out.key_metadata()
+        .expect("key metadata")
+        .key_id()
+        .to_owned()
+}
+
 /// Creates a FIFO queue with a FIFO DLQ after `max_receives`; returns (queue url, dlq url).
 pub async fn create_fifo_pair(max_receives: u32, visibility_secs: u32) -> (String, String) {
     use aws_sdk_sqs::types::QueueAttributeName as A;

@@ -23,6 +23,7 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
         bucket: aws::create_bucket().await,
         gmail_sync_queue_url: queue,
         gmail_sync_dlq_url: dlq,
+        signing_key_id: aws::create_signing_key().await,
     });
     let ctx = Ctx::with_sdk(config, Arc::new(SystemClock), &aws::sdk_config().await).unwrap();
     let app = Application::from_ctx(ctx, "127.0.0.1:0").await.unwrap();

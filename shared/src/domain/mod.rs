@@ -4,10 +4,12 @@
 pub mod email;
 pub mod gmail;
 pub mod ids;
+pub mod user;
 
 pub use email::Email;
 pub use gmail::HistoryId;
 pub use ids::{BrandId, new_id};
+pub use user::{NewPassword, PersonName, UserId};
 
 /// Why a raw value was refused; names the field for problem+json details.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

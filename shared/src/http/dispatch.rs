@@ -60,7 +60,11 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response {
             .ok()
             .flatten()
             .map(str::to_owned);
-        let mut resp = match route(ctx, req, &request_id).await {
+        let client = crate::app::auth::Client {
+            ip: ip.clone(),
+            user_agent: user_agent.clone(),
+        };
+        let mut resp = match route(ctx, req, &request_id, client).await {
             Ok(resp) => resp,
             Err(err) => err.into_response(&request_id),
         };
@@ -83,7 +87,12 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response {
     .await
 }
 
-async fn route(ctx: &Ctx, mut req: Request, request_id: &str) -> Result<Response, ApiError> {
+async fn route(
+    ctx: &Ctx,
+    mut req: Request,
+    request_id: &str,
+    client: crate::app::auth::Client,
+) -> Result<Response, ApiError> {
     let origin = cors::allowed_origin(&req, &ctx.config.cors_origins)?.map(str::to_owned);
     let path = req.uri().path().to_owned();
     let candidates: Vec<_> = ROUTES
@@ -112,6 +121,7 @@ async fn route(ctx: &Ctx, mut req: Request, request_id: &str) -> Result<Response
     }
     req.extensions_mut()
         .insert(RequestId(request_id.to_owned()));
+    req.extensions_mut().insert(client);
     let req = req.with_path_parameters(params.into_iter().collect::<HashMap<_, _>>());
     let handler = route.handler;
     // A panic in a handler is a bug; it must cost one request, not the whole instance.

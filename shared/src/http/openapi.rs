@@ -1,18 +1,39 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use super::meta;
 use super::problem::{FieldError, Problem};
+use super::{auth, meta};
 use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Atelier API", description = "Multi-brand CRM for service studios. Errors are application/problem+json (RFC 9457)."),
-    paths(meta::health, meta::openapi_json),
-    components(schemas(meta::Health, Problem, FieldError)),
-    tags((name = "meta", description = "The service itself"))
+    paths(meta::health, meta::openapi_json, auth::signup, auth::login, auth::refresh, auth::logout,
+          auth::list_sessions, auth::revoke_session, auth::me, auth::jwks),
+    components(schemas(meta::Health, Problem, FieldError, auth::SignupRequest, auth::SignupResponse,
+        auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks,
+        crate::app::auth::sessions::SessionView, crate::app::auth::accounts::Profile)),
+    modifiers(&BearerAuth),
+    tags((name = "meta", description = "The service itself"),
+         (name = "auth", description = "Accounts, sessions and tokens"))
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer (access token) security scheme the authenticated routes name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// The document as JSON, rendered once.
 pub fn document() -> &'static str {

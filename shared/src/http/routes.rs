@@ -2,7 +2,7 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
-use super::{ApiError, Request, Response, meta};
+use super::{ApiError, Request, Response, auth, meta};
 use crate::Ctx;
 use futures::future::BoxFuture;
 use http::Method;
@@ -41,6 +41,54 @@ pub static ROUTES: &[Route] = &[
         path: "/openapi.json",
         function: "api-health",
         handler: handler!(meta::openapi_json),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/signup",
+        function: "api-auth",
+        handler: handler!(auth::signup),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/login",
+        function: "api-auth",
+        handler: handler!(auth::login),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/refresh",
+        function: "api-auth",
+        handler: handler!(auth::refresh),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/logout",
+        function: "api-auth",
+        handler: handler!(auth::logout),
+    },
+    Route {
+        method: Method::GET,
+        path: "/auth/sessions",
+        function: "api-auth",
+        handler: handler!(auth::list_sessions),
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/auth/sessions/{id}",
+        function: "api-auth",
+        handler: handler!(auth::revoke_session),
+    },
+    Route {
+        method: Method::GET,
+        path: "/me",
+        function: "api-auth",
+        handler: handler!(auth::me),
+    },
+    Route {
+        method: Method::GET,
+        path: "/.well-known/jwks.json",
+        function: "api-auth",
+        handler: handler!(auth::jwks),
     },
 ];
 

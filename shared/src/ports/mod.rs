@@ -5,12 +5,14 @@ pub mod blobs;
 pub mod cipher;
 pub mod clock;
 pub mod queue;
+pub mod signer;
 pub mod table;
 
 pub use blobs::{BlobKey, Blobs, BlobsError, StoredBlob};
 pub use cipher::{Cipher, CipherError, Purpose, SealContext};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use queue::{OutMessage, Queue, QueueError, ReceivedMessage};
+pub use signer::{Jwk, Signer, SignerError};
 pub use table::{
     Condition, Index, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write,
 };

@@ -4,11 +4,13 @@
 
 mod dynamo;
 mod kms;
+mod kms_signer;
 mod s3;
 mod sqs;
 
 pub use dynamo::DynamoTable;
 pub use kms::KmsCipher;
+pub use kms_signer::KmsSigner;
 pub use s3::S3Blobs;
 pub use sqs::SqsQueue;
 

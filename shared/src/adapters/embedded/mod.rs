@@ -3,11 +3,13 @@
 
 mod dir_blobs;
 mod key_cipher;
+mod key_signer;
 mod redb_queue;
 mod redb_table;
 
 pub use dir_blobs::DirBlobs;
 pub use key_cipher::KeyFileCipher;
+pub use key_signer::KeyFileSigner;
 pub use redb_queue::{EmbeddedQueue, QueueSettings};
 pub use redb_table::RedbTable;
 

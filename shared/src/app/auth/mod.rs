@@ -1,0 +1,71 @@
+//! Identity: accounts, passwords, lockout and rate limits, access tokens, refresh-token
+//! families (device sessions). Errors here never say whether an account exists.
+
+pub mod accounts;
+pub mod audit;
+pub mod lockout;
+pub mod passwords;
+pub mod rate_limit;
+pub mod sessions;
+pub mod tokens;
+
+use crate::ports::{SignerError, StoreError};
+
+/// Who is asking, and from where: carried into audit and session records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong credentials, unknown account, locked account, bad or spent token: one answer.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("invalid input: {0}")]
+    Invalid(#[from] crate::domain::Invalid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<AuthError> for crate::http::ApiError {
+    fn from(e: AuthError) -> Self {
+        use crate::http::ApiError;
+        match e {
+            AuthError::InvalidCredentials => ApiError::Unauthorized,
+            AuthError::RateLimited { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            AuthError::Invalid(i) => i.into(),
+            AuthError::Store(s) => s.into(),
+            AuthError::Signer(SignerError::Throttled | SignerError::Unavailable(_)) => {
+                ApiError::Unavailable(e.to_string())
+            }
+            AuthError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+/// Random bytes from the OS, as base64url: tokens of `n * 8` bits.
+pub fn random_token(n: usize) -> Result<String, AuthError> {
+    use base64::Engine;
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(|e| AuthError::Internal(format!("entropy: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// SHA-256 of a token, hex: what the table stores instead of the token.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,268 @@
+//! Refresh tokens and device sessions. A login starts a family (a session); every refresh
+//! spends the presented token and issues the next one. Presenting a spent token is taken as
+//! theft and revokes the whole family, except for the immediately previous token within a
+//! short grace (two tabs refreshing at once), which is refused without revoking. Families
+//! have an absolute lifetime and an idle timeout.
+
+use super::{AuthError, Client, audit, random_token, token_hash, tokens};
+use crate::Ctx;
+use crate::domain::UserId;
+use crate::ports::{Condition, Item, Key, Query, StoreError, Update, Write};
+use serde::Serialize;
+use serde_json::Value;
+
+pub const ABSOLUTE_LIFETIME_SECS: i64 = 30 * 24 * 3600;
+pub const IDLE_TIMEOUT_SECS: i64 = 14 * 24 * 3600;
+/// How long the previous token of a family may still be presented without counting as reuse.
+pub const GRACE_SECS: i64 = 30;
+
+fn session_key(user: &UserId, session: &str) -> Key {
+    Key::new(format!("U#{user}"), format!("SESSION#{session}"))
+}
+
+fn token_key(hash: &str) -> Key {
+    Key::new(format!("RT#{hash}"), "RT")
+}
+
+/// A device session as its owner sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    /// Whether this is the session the request was made in.
+    pub current: bool,
+}
+
+/// What a login or refresh hands the client.
+pub struct Granted {
+    pub user: UserId,
+    pub session: String,
+    pub access: tokens::Issued,
+    pub refresh_token: String,
+    /// When the refresh token's family ends, for the cookie's Max-Age.
+    pub refresh_expires_in: i64,
+}
+
+fn text(item: &Item, name: &str) -> String {
+    item.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Starts a session for a user who just proved who they are; `extra` joins the transaction.
+pub async fn start(
+    ctx: &Ctx,
+    user: &UserId,
+    device: &str,
+    client: &Client,
+    extra: Vec<Write>,
+) -> Result<Granted, AuthError> {
+    let now = ctx.clock.now();
+    let session = crate::domain::new_id(ctx.clock.as_ref()).to_string();
+    let refresh = random_token(32)?;
+    let hash = token_hash(&refresh);
+    let expires_at = now.timestamp() + ABSOLUTE_LIFETIME_SECS;
+    let family = Item::new(session_key(user, &session))
+        .with("device", device)
+        .with("ip", client.ip.as_str())
+        .with("user_agent", client.user_agent.as_str())
+        .with("created_at", now.to_rfc3339())
+        .with("last_used_at", now.to_rfc3339())
+        .with("current", hash.as_str())
+        .with("idle_until", now.timestamp() + IDLE_TIMEOUT_SECS)
+        .with("expires_at", expires_at)
+        .with("version", 1);
+    let token = Item::new(token_key(&hash))
+        .with("user", user.to_string())
+        .with("session", session.as_str())
+        .with("expires_at", expires_at);
+    let mut writes = vec![
+        Write::Put {
+            item: family,
+            condition: Condition::Absent,
+        },
+        Write::Put {
+            item: token,
+            condition: Condition::Absent,
+        },
+        audit::record(
+            ctx,
+            Some(user),
+            "login.succeeded",
+            &format!("session:{session}"),
+            client,
+        ),
+    ];
+    writes.extend(extra);
+    ctx.table.transact(writes).await?;
+    let access = tokens::issue(ctx, user, &session).await?;
+    Ok(Granted {
+        user: *user,
+        session,
+        access,
+        refresh_token: refresh,
+        refresh_expires_in: ABSOLUTE_LIFETIME_SECS,
+    })
+}
+
+/// Spends a refresh token and issues the next pair.
+pub async fn refresh(ctx: &Ctx, presented: &str, client: &Client) -> Result<Granted, AuthError> {
+    let hash = token_hash(presented);
+    let Some(token) = ctx.table.get(&token_key(&hash)).await? else {
+        return Err(AuthError::InvalidCredentials);
+    };
+    let user = UserId::parse(&text(&token, "user")).map_err(|_| AuthError::InvalidCredentials)?;
+    let session = text(&token, "session");
+    let key = session_key(&user, &session);
+    let Some(family) = ctx.table.get(&key).await? else {
+        return Err(AuthError::InvalidCredentials); // revoked or expired
+    };
+    let now = ctx.clock.now();
+    if text(&family, "current") != hash {
+        let rotated_at = family
+            .get("rotated_at")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::MIN);
+        let recent_previous =
+            text(&family, "previous") == hash && now.timestamp() - rotated_at <= GRACE_SECS;
+        if !recent_previous {
+            revoke(
+                ctx,
+                &user,
+                &session,
+                "session.reuse_detected",
+                Some(&user),
+                client,
+            )
+            .await?;
+            tracing::warn!(user = %user, session = %session, "refresh token reuse: family revoked");
+        }
+        return Err(AuthError::InvalidCredentials);
+    }
+    if family
+        .get("idle_until")
+        .and_then(Value::as_i64)
+        .is_some_and(|t| t <= now.timestamp())
+    {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let next = random_token(32)?;
+    let next_hash = token_hash(&next);
+    let expires_at = family
+        .expires_at()
+        .unwrap_or(now.timestamp() + ABSOLUTE_LIFETIME_SECS);
+    let version = family.version().unwrap_or(0);
+    let rotate = Update::new()
+        .set("previous", hash.as_str())
+        .set("current", next_hash.as_str())
+        .set("rotated_at", now.timestamp())
+        .set("last_used_at", now.to_rfc3339())
+        .set("ip", client.ip.as_str())
+        .set("user_agent", client.user_agent.as_str())
+        .set("idle_until", now.timestamp() + IDLE_TIMEOUT_SECS)
+        .set("version", version + 1);
+    let token = Item::new(token_key(&next_hash))
+        .with("user", user.to_string())
+        .with("session", session.as_str())
+        .with("expires_at", expires_at);
+    let writes = vec![
+        Write::Update {
+            key,
+            update: rotate,
+            condition: Condition::VersionEquals(version),
+        },
+        Write::Put {
+            item: token,
+            condition: Condition::Absent,
+        },
+    ];
+    match ctx.table.transact(writes).await {
+        Ok(()) => {}
+        // Another refresh of the same token won the race: this one is the loser, not a thief.
+        Err(StoreError::TransactionConditionFailed { .. }) => {
+            return Err(AuthError::InvalidCredentials);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let access = tokens::issue(ctx, &user, &session).await?;
+    Ok(Granted {
+        user,
+        session,
+        access,
+        refresh_token: next,
+        refresh_expires_in: (expires_at - now.timestamp()).max(0),
+    })
+}
+
+/// Ends a session (logout, revoke from the device list, reuse detection). Idempotent.
+pub async fn revoke(
+    ctx: &Ctx,
+    user: &UserId,
+    session: &str,
+    event: &str,
+    actor: Option<&UserId>,
+    client: &Client,
+) -> Result<bool, AuthError> {
+    let writes = vec![
+        Write::Delete {
+            key: session_key(user, session),
+            condition: Condition::Present,
+        },
+        audit::record(ctx, actor, event, &format!("session:{session}"), client),
+    ];
+    match ctx.table.transact(writes).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The session a refresh token belongs to, if it is live.
+pub async fn session_of(ctx: &Ctx, presented: &str) -> Result<Option<(UserId, String)>, AuthError> {
+    let Some(token) = ctx.table.get(&token_key(&token_hash(presented))).await? else {
+        return Ok(None);
+    };
+    let user = UserId::parse(&text(&token, "user")).map_err(|_| AuthError::InvalidCredentials)?;
+    Ok(Some((user, text(&token, "session"))))
+}
+
+/// Whether a session is still live (not revoked, not expired).
+pub async fn is_live(ctx: &Ctx, user: &UserId, session: &str) -> Result<bool, AuthError> {
+    Ok(ctx.table.get(&session_key(user, session)).await?.is_some())
+}
+
+pub async fn list(ctx: &Ctx, user: &UserId, current: &str) -> Result<Vec<SessionView>, AuthError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = ctx
+            .table
+            .query(
+                Query::partition(format!("U#{user}"))
+                    .prefix("SESSION#")
+                    .after(cursor),
+            )
+            .await?;
+        for item in page.items {
+            let id = item.key.sk.trim_start_matches("SESSION#").to_owned();
+            out.push(SessionView {
+                current: id == current,
+                device: text(&item, "device"),
+                ip: text(&item, "ip"),
+                user_agent: text(&item, "user_agent"),
+                created_at: text(&item, "created_at"),
+                last_used_at: text(&item, "last_used_at"),
+                id,
+            });
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}

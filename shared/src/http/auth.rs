@@ -1,0 +1,330 @@
+//! Authentication routes: sign-up, login, refresh, logout, device sessions, profile, JWKS.
+//!
+//! Browsers get the refresh token in a `__Host-` cookie (Secure, HttpOnly, SameSite=Strict)
+//! plus a readable CSRF cookie whose value must come back in `X-CSRF-Token` on cookie-based
+//! refresh and logout (double submit). API clients may ask for the refresh token in the body
+//! instead and send it back in the body; no cookie, no CSRF.
+
+use super::routes::HandlerResult;
+use super::{ApiError, Request, json_body, json_response};
+use crate::Ctx;
+use crate::app::auth::sessions::{self, Granted, SessionView};
+use crate::app::auth::{Client, accounts, random_token, tokens};
+use crate::domain::UserId;
+use http::StatusCode;
+use lambda_http::RequestExt;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const REFRESH_COOKIE: &str = "__Host-atelier-refresh";
+pub const CSRF_COOKIE: &str = "__Host-atelier-csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: UserId,
+    pub session: String,
+}
+
+fn client(req: &Request) -> Client {
+    req.extensions()
+        .get::<Client>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Resolves `Authorization: Bearer <access token>` to a live session, or 401.
+pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
+    let header = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(token) = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Err(ApiError::Unauthorized);
+    };
+    let claims = tokens::verify(ctx, token).await?;
+    let user = UserId::parse(&claims.sub).map_err(|_| ApiError::Unauthorized)?;
+    // A revoked session ends its access tokens at once, not when they expire.
+    if !sessions::is_live(ctx, &user, &claims.sid).await? {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(Principal {
+        user,
+        session: claims.sid,
+    })
+}
+
+fn cookie<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The refresh token of a request: from the body, or from the cookie with a matching CSRF
+/// header.
+fn presented_refresh(req: &Request, body: Option<String>) -> Result<String, ApiError> {
+    if let Some(token) = body {
+        return Ok(token);
+    }
+    let token = cookie(req, REFRESH_COOKIE).ok_or(ApiError::Unauthorized)?;
+    let expected = cookie(req, CSRF_COOKIE).unwrap_or("");
+    let sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let same: bool = subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), sent.as_bytes()).into();
+    if expected.is_empty() || !same {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(token.to_owned())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    #[schema(example = "ana@bloomballoons.example")]
+    pub email: String,
+    #[schema(value_type = String, example = "balloon arch at dawn")]
+    pub password: SecretString,
+    #[schema(example = "Ana Lima")]
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupResponse {
+    /// Always `registered`: the answer is the same whether or not the address had an account.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    #[schema(value_type = String)]
+    pub password: SecretString,
+    /// A label for the device list, e.g. "Ana's laptop".
+    #[serde(default)]
+    pub device: Option<String>,
+    /// API clients: return the refresh token in the body instead of a cookie.
+    #[serde(default)]
+    pub refresh_token_in_body: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token, for API clients; browsers send the cookie and `X-CSRF-Token`.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Only when asked for in the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+fn cookie_header(name: &str, value: &str, max_age: i64, http_only: bool) -> String {
+    let http_only = if http_only { "; HttpOnly" } else { "" };
+    format!("{name}={value}; Path=/; Secure; SameSite=Strict; Max-Age={max_age}{http_only}")
+}
+
+/// The answer to a login or refresh: the access token, and the refresh token where the client
+/// keeps it.
+fn granted(g: Granted, in_body: bool) -> HandlerResult {
+    let body = TokenResponse {
+        access_token: g.access.token,
+        token_type: "Bearer",
+        expires_in: g.access.expires_in,
+        refresh_token: in_body.then(|| g.refresh_token.clone()),
+    };
+    let mut resp = json_response(StatusCode::OK, &body)?;
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    if !in_body {
+        let csrf = random_token(16)?;
+        for c in [
+            cookie_header(REFRESH_COOKIE, &g.refresh_token, g.refresh_expires_in, true),
+            cookie_header(CSRF_COOKIE, &csrf, g.refresh_expires_in, false),
+        ] {
+            let value =
+                http::HeaderValue::from_str(&c).map_err(|e| ApiError::Internal(e.to_string()))?;
+            resp.headers_mut().append(http::header::SET_COOKIE, value);
+        }
+    }
+    Ok(resp)
+}
+
+/// Create an account. The answer does not say whether the address already had one.
+#[utoipa::path(post, path = "/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses((status = 201, body = SignupResponse), (status = 422, body = super::Problem), (status = 429, body = super::Problem)))]
+pub async fn signup(ctx: &Ctx, req: Request) -> HandlerResult {
+    let body: SignupRequest = json_body(&req)?;
+    accounts::signup(ctx, &body.email, body.password, &body.name, &client(&req)).await?;
+    json_response(
+        StatusCode::CREATED,
+        &SignupResponse {
+            status: "registered",
+        },
+    )
+}
+
+/// Log in with email and password; starts a device session.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse, description = "Also sets the refresh and CSRF cookies unless refresh_token_in_body"),
+              (status = 401, body = super::Problem), (status = 429, body = super::Problem)))]
+pub async fn login(ctx: &Ctx, req: Request) -> HandlerResult {
+    let body: LoginRequest = json_body(&req)?;
+    let device = body
+        .device
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .take(80)
+        .collect::<String>();
+    let g = accounts::login(ctx, &body.email, body.password, &device, &client(&req)).await?;
+    granted(g, body.refresh_token_in_body)
+}
+
+/// Spend a refresh token for a new access token and the next refresh token.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body(content = RefreshRequest, description = "optional"),
+    responses((status = 200, body = TokenResponse), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
+pub async fn refresh(ctx: &Ctx, req: Request) -> HandlerResult {
+    let body: RefreshRequest = if req.body().is_empty() {
+        RefreshRequest::default()
+    } else {
+        json_body(&req)?
+    };
+    let in_body = body.refresh_token.is_some();
+    let token = presented_refresh(&req, body.refresh_token)?;
+    let g = sessions::refresh(ctx, &token, &client(&req)).await?;
+    granted(g, in_body)
+}
+
+/// End the session of the presented refresh token (body or cookie) and clear the cookies.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body(content = RefreshRequest, description = "optional"),
+    responses((status = 204), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
+pub async fn logout(ctx: &Ctx, req: Request) -> HandlerResult {
+    let body: RefreshRequest = if req.body().is_empty() {
+        RefreshRequest::default()
+    } else {
+        json_body(&req)?
+    };
+    let token = presented_refresh(&req, body.refresh_token)?;
+    if let Some((user, session)) = sessions::session_of(ctx, &token).await? {
+        sessions::revoke(
+            ctx,
+            &user,
+            &session,
+            "session.logged_out",
+            Some(&user),
+            &client(&req),
+        )
+        .await?;
+    }
+    let mut resp = http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(lambda_http::Body::Empty)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for name in [REFRESH_COOKIE, CSRF_COOKIE] {
+        let value =
+            http::HeaderValue::from_str(&cookie_header(name, "", 0, name == REFRESH_COOKIE))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+        resp.headers_mut().append(http::header::SET_COOKIE, value);
+    }
+    Ok(resp)
+}
+
+/// The caller's device sessions.
+#[utoipa::path(get, path = "/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = [SessionView]), (status = 401, body = super::Problem)))]
+pub async fn list_sessions(ctx: &Ctx, req: Request) -> HandlerResult {
+    let me = authenticate(ctx, &req).await?;
+    json_response(
+        StatusCode::OK,
+        &sessions::list(ctx, &me.user, &me.session).await?,
+    )
+}
+
+/// Revoke one of the caller's device sessions.
+#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 204), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn revoke_session(ctx: &Ctx, req: Request) -> HandlerResult {
+    let me = authenticate(ctx, &req).await?;
+    let id = req
+        .path_parameters()
+        .first("id")
+        .unwrap_or_default()
+        .to_owned();
+    if !sessions::revoke(
+        ctx,
+        &me.user,
+        &id,
+        "session.revoked",
+        Some(&me.user),
+        &client(&req),
+    )
+    .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(lambda_http::Body::Empty)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The caller's profile.
+#[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = accounts::Profile), (status = 401, body = super::Problem)))]
+pub async fn me(ctx: &Ctx, req: Request) -> HandlerResult {
+    let me = authenticate(ctx, &req).await?;
+    let profile = accounts::profile(ctx, &me.user)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    json_response(StatusCode::OK, &profile)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jwks {
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<crate::ports::Jwk>,
+}
+
+/// The public keys that verify access tokens (for API Gateway's JWT authorizer).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", responses((status = 200, body = Jwks)))]
+pub async fn jwks(ctx: &Ctx, _req: Request) -> HandlerResult {
+    let jwk = ctx
+        .signer
+        .public_jwk()
+        .await
+        .map_err(crate::app::auth::AuthError::from)?;
+    let mut resp = json_response(StatusCode::OK, &Jwks { keys: vec![jwk] })?;
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(resp)
+}
