@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tempfile::TempDir;
 
+/// The password test accounts use.
+pub const PASSWORD: &str = "balloon arch at dawn";
+
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
@@ -23,6 +26,52 @@ impl TestApp {
         let mut app = Self::spawn_in(&path, Arc::new(SystemClock)).await;
         app._dir = Some(dir);
         app
+    }
+
+    /// Boots a fresh stack whose time is `clock` (to test expiry, lockout windows…).
+    pub async fn spawn_with_clock(clock: Arc<dyn Clock>) -> Self {
+        let dir = TempDir::new().unwrap();
+        let mut app = Self::spawn_in(dir.path(), clock).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs up and logs in with the refresh token in the body; returns (access, refresh).
+    pub async fn account(&self, email: &str) -> (String, String) {
+        let signup =
+            serde_json::json!({ "email": email, "password": PASSWORD, "name": "Ana Lima" });
+        assert_eq!(self.post_json("/auth/signup", &signup).await.status(), 201);
+        self.login(email).await
+    }
+
+    /// Logs in (refresh token in the body); returns (access, refresh).
+    pub async fn login(&self, email: &str) -> (String, String) {
+        let login = serde_json::json!({ "email": email, "password": PASSWORD, "refresh_token_in_body": true });
+        let resp = self.post_json("/auth/login", &login).await;
+        assert_eq!(resp.status(), 200);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// Boots a stack on an existing data directory (to test restarts).
