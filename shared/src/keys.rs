@@ -11,6 +11,26 @@ pub fn brand_pk(brand: &BrandId) -> String {
     format!("{BRAND_PREFIX}{brand}")
 }
 
+/// A brand's own record.
+pub fn brand(brand: &BrandId) -> Key {
+    Key::new(brand_pk(brand), "BRAND")
+}
+
+/// A brand's slug claim, which keeps slugs unique.
+pub fn slug(slug: &crate::domain::Slug) -> Key {
+    Key::new(format!("SLUG#{}", slug.as_str()), "BRAND")
+}
+
+/// A user's membership of a brand. Its GSI1 key (`U#<user>#BRANDS`, brand id) lists a user's
+/// brands.
+pub fn member(brand: &BrandId, user: &crate::domain::UserId) -> Key {
+    Key::new(brand_pk(brand), format!("MEMBER#{user}"))
+}
+
+pub fn memberships_of(user: &crate::domain::UserId) -> String {
+    format!("U#{user}#BRANDS")
+}
+
 /// A mailbox's push-notification watermark: the highest history id Google has announced.
 pub fn mailbox_notice(brand: &BrandId, mailbox: &Email) -> Key {
     Key::new(brand_pk(brand), format!("MAILBOX#{mailbox}#NOTICE"))

@@ -310,9 +310,12 @@ async fn jwt_attacks_are_refused_with_401() {
         config: Arc::new(other),
         ..ctx.clone()
     };
-    let wrong_aud = tokens::issue(&other_ctx, &user, &sid).await.unwrap().token;
+    let wrong_aud = tokens::issue(&other_ctx, &user, &sid, None)
+        .await
+        .unwrap()
+        .token;
     clock.advance(Duration::hours(1));
-    let future = tokens::issue(ctx, &user, &sid).await.unwrap().token;
+    let future = tokens::issue(ctx, &user, &sid, None).await.unwrap().token;
     clock.advance(Duration::hours(-1));
 
     for (name, token) in [

@@ -2,4 +2,6 @@
 //! the ports.
 
 pub mod auth;
+pub mod brands;
 pub mod mailbox_notices;
+pub mod tenancy;

@@ -4,11 +4,13 @@
 pub mod email;
 pub mod gmail;
 pub mod ids;
+pub mod role;
 pub mod user;
 
 pub use email::Email;
 pub use gmail::HistoryId;
 pub use ids::{BrandId, new_id};
+pub use role::{Permission, Role, Slug};
 pub use user::{NewPassword, PersonName, UserId};
 
 /// Why a raw value was refused; names the field for problem+json details.

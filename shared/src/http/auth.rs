@@ -26,9 +26,17 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub struct Principal {
     pub user: UserId,
     pub session: String,
+    /// The active brand the token names, if any (membership is checked by `scope`).
+    pub brand: Option<crate::domain::BrandId>,
 }
 
-fn client(req: &Request) -> Client {
+/// The caller's `BrandScope` in their active brand: membership re-read now.
+pub async fn scope(ctx: &Ctx, req: &Request) -> Result<crate::app::tenancy::BrandScope, ApiError> {
+    let me = authenticate(ctx, req).await?;
+    Ok(crate::app::tenancy::scope(ctx, &me.user, me.brand.as_ref()).await?)
+}
+
+pub(crate) fn client(req: &Request) -> Client {
     req.extensions()
         .get::<Client>()
         .cloned()
@@ -55,9 +63,14 @@ pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal, ApiErro
     if !sessions::is_live(ctx, &user, &claims.sid).await? {
         return Err(ApiError::Unauthorized);
     }
+    let brand = match claims.brand.as_deref() {
+        Some(b) => Some(crate::domain::BrandId::parse(b).map_err(|_| ApiError::Unauthorized)?),
+        None => None,
+    };
     Ok(Principal {
         user,
         session: claims.sid,
+        brand,
     })
 }
 

@@ -3,6 +3,7 @@
 //! problem+json errors, panic containment.
 
 pub mod auth;
+pub mod brands;
 mod cors;
 mod dispatch;
 mod json;

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use super::problem::{FieldError, Problem};
-use super::{auth, meta};
+use super::{auth, brands, meta};
 use std::sync::OnceLock;
 use utoipa::OpenApi;
 
@@ -9,13 +9,17 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "Atelier API", description = "Multi-brand CRM for service studios. Errors are application/problem+json (RFC 9457)."),
     paths(meta::health, meta::openapi_json, auth::signup, auth::login, auth::refresh, auth::logout,
-          auth::list_sessions, auth::revoke_session, auth::me, auth::jwks),
+          auth::list_sessions, auth::revoke_session, auth::me, auth::jwks,
+          brands::create, brands::mine, brands::switch, brands::members, brands::change_role, brands::remove),
     components(schemas(meta::Health, Problem, FieldError, auth::SignupRequest, auth::SignupResponse,
         auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks,
-        crate::app::auth::sessions::SessionView, crate::app::auth::accounts::Profile)),
+        crate::app::auth::sessions::SessionView, crate::app::auth::accounts::Profile,
+        brands::CreateBrandRequest, brands::SwitchBrandRequest, brands::ChangeRoleRequest,
+        crate::app::brands::BrandView, crate::app::brands::MemberView, crate::domain::Role)),
     modifiers(&BearerAuth),
     tags((name = "meta", description = "The service itself"),
-         (name = "auth", description = "Accounts, sessions and tokens"))
+         (name = "auth", description = "Accounts, sessions and tokens"),
+         (name = "brands", description = "Brands, members and roles"))
 )]
 pub struct ApiDoc;
 

@@ -2,7 +2,7 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
-use super::{ApiError, Request, Response, auth, meta};
+use super::{ApiError, Request, Response, auth, brands, meta};
 use crate::Ctx;
 use futures::future::BoxFuture;
 use http::Method;
@@ -89,6 +89,42 @@ pub static ROUTES: &[Route] = &[
         path: "/.well-known/jwks.json",
         function: "api-auth",
         handler: handler!(auth::jwks),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/switch-brand",
+        function: "api-brands",
+        handler: handler!(brands::switch),
+    },
+    Route {
+        method: Method::POST,
+        path: "/brands",
+        function: "api-brands",
+        handler: handler!(brands::create),
+    },
+    Route {
+        method: Method::GET,
+        path: "/brands",
+        function: "api-brands",
+        handler: handler!(brands::mine),
+    },
+    Route {
+        method: Method::GET,
+        path: "/brands/{id}/members",
+        function: "api-brands",
+        handler: handler!(brands::members),
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/brands/{id}/members/{user_id}",
+        function: "api-brands",
+        handler: handler!(brands::change_role),
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/brands/{id}/members/{user_id}",
+        function: "api-brands",
+        handler: handler!(brands::remove),
     },
 ];
 

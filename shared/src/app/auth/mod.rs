@@ -23,6 +23,9 @@ pub enum AuthError {
     /// Wrong credentials, unknown account, locked account, bad or spent token: one answer.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Not a member of the brand asked for.
+    #[error("not a member of that brand")]
+    NotMember,
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("invalid input: {0}")]
@@ -40,6 +43,7 @@ impl From<AuthError> for crate::http::ApiError {
         use crate::http::ApiError;
         match e {
             AuthError::InvalidCredentials => ApiError::Unauthorized,
+            AuthError::NotMember => ApiError::Forbidden,
             AuthError::RateLimited { retry_after_secs } => {
                 ApiError::TooManyRequests { retry_after_secs }
             }

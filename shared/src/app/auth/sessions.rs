@@ -6,7 +6,7 @@
 
 use super::{AuthError, Client, audit, random_token, token_hash, tokens};
 use crate::Ctx;
-use crate::domain::UserId;
+use crate::domain::{BrandId, UserId};
 use crate::ports::{Condition, Item, Key, Query, StoreError, Update, Write};
 use serde::Serialize;
 use serde_json::Value;
@@ -67,7 +67,12 @@ pub async fn start(
     let refresh = random_token(32)?;
     let hash = token_hash(&refresh);
     let expires_at = now.timestamp() + ABSOLUTE_LIFETIME_SECS;
-    let family = Item::new(session_key(user, &session))
+    let brand = crate::app::brands::mine(ctx, user)
+        .await
+        .ok()
+        .and_then(|b| b.into_iter().next());
+    let brand = brand.and_then(|b| BrandId::parse(&b.id).ok().map(|id| (id, b.role)));
+    let mut family = Item::new(session_key(user, &session))
         .with("device", device)
         .with("ip", client.ip.as_str())
         .with("user_agent", client.user_agent.as_str())
@@ -77,6 +82,9 @@ pub async fn start(
         .with("idle_until", now.timestamp() + IDLE_TIMEOUT_SECS)
         .with("expires_at", expires_at)
         .with("version", 1);
+    if let Some((b, _)) = &brand {
+        family = family.with("brand", b.to_string());
+    }
     let token = Item::new(token_key(&hash))
         .with("user", user.to_string())
         .with("session", session.as_str())
@@ -100,7 +108,7 @@ pub async fn start(
     ];
     writes.extend(extra);
     ctx.table.transact(writes).await?;
-    let access = tokens::issue(ctx, user, &session).await?;
+    let access = tokens::issue(ctx, user, &session, brand.as_ref().map(|(b, r)| (b, *r))).await?;
     Ok(Granted {
         user: *user,
         session,
@@ -189,7 +197,14 @@ pub async fn refresh(ctx: &Ctx, presented: &str, client: &Client) -> Result<Gran
         }
         Err(e) => return Err(e.into()),
     }
-    let access = tokens::issue(ctx, &user, &session).await?;
+    // The role is re-read: a change takes effect at the next refresh, a removal drops the brand.
+    let brand = match BrandId::parse(&text(&family, "brand")) {
+        Ok(b) => crate::app::tenancy::membership(ctx, &b, &user)
+            .await?
+            .map(|role| (b, role)),
+        Err(_) => None,
+    };
+    let access = tokens::issue(ctx, &user, &session, brand.as_ref().map(|(b, r)| (b, *r))).await?;
     Ok(Granted {
         user,
         session,
@@ -265,4 +280,40 @@ pub async fn list(ctx: &Ctx, user: &UserId, current: &str) -> Result<Vec<Session
             None => return Ok(out),
         }
     }
+}
+
+/// Makes `brand` the session's active brand, if the user is a member, and issues an access
+/// token for it.
+pub async fn switch_brand(
+    ctx: &Ctx,
+    user: &UserId,
+    session: &str,
+    brand: &BrandId,
+    client: &Client,
+) -> Result<tokens::Issued, AuthError> {
+    let role = crate::app::tenancy::membership(ctx, brand, user)
+        .await?
+        .ok_or(AuthError::NotMember)?;
+    let writes = vec![
+        Write::Update {
+            key: session_key(user, session),
+            update: Update::new().set("brand", brand.to_string()),
+            condition: Condition::Present,
+        },
+        audit::record(
+            ctx,
+            Some(user),
+            "brand.switched",
+            &format!("brand:{brand}"),
+            client,
+        ),
+    ];
+    match ctx.table.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionConditionFailed { .. }) => {
+            return Err(AuthError::InvalidCredentials);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tokens::issue(ctx, user, session, Some((brand, role))).await
 }

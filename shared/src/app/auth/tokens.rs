@@ -4,7 +4,7 @@
 
 use super::AuthError;
 use crate::Ctx;
-use crate::domain::UserId;
+use crate::domain::{BrandId, Role, UserId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -28,6 +28,12 @@ pub struct AccessClaims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: String,
+    /// The active brand and the caller's role in it when the token was issued (informative:
+    /// every brand-scoped request re-reads the membership).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// An issued access token and its lifetime in seconds.
@@ -36,7 +42,12 @@ pub struct Issued {
     pub expires_in: i64,
 }
 
-pub async fn issue(ctx: &Ctx, user: &UserId, session: &str) -> Result<Issued, AuthError> {
+pub async fn issue(
+    ctx: &Ctx,
+    user: &UserId,
+    session: &str,
+    brand: Option<(&BrandId, Role)>,
+) -> Result<Issued, AuthError> {
     let now = ctx.clock.now().timestamp();
     let claims = AccessClaims {
         iss: ctx.config.jwt_issuer.clone(),
@@ -47,6 +58,8 @@ pub async fn issue(ctx: &Ctx, user: &UserId, session: &str) -> Result<Issued, Au
         nbf: now,
         exp: now + ACCESS_TTL_SECS,
         jti: crate::domain::new_id(ctx.clock.as_ref()).to_string(),
+        brand: brand.map(|(b, _)| b.to_string()),
+        role: brand.map(|(_, r)| r.as_str().to_owned()),
     };
     let header = serde_json::json!({ "alg": "ES256", "typ": TYP, "kid": ctx.signer.key_id() });
     let input = format!("{}.{}", b64_json(&header), b64_json(&claims));

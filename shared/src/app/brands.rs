@@ -1,0 +1,404 @@
+//! Brands and memberships. Every membership change and its audit record commit together, and
+//! each also bumps the brand's version: changes to one brand's members are serialised, so the
+//! owner count (kept on the brand) can never be raced below one.
+
+use crate::Ctx;
+use crate::app::auth::{AuthError, Client, audit};
+use crate::app::tenancy::{BrandScope, ScopeError};
+use crate::domain::{BrandId, Permission, PersonName, Role, Slug, UserId};
+use crate::keys;
+use crate::ports::{Condition, Index, Item, Query, StoreError, Update, Write};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BrandView {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    /// The caller's role in it.
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrandError {
+    #[error("that slug is taken")]
+    SlugTaken,
+    #[error("a brand keeps at least one owner")]
+    LastOwner,
+    #[error("no such member")]
+    NoSuchMember,
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl From<StoreError> for BrandError {
+    fn from(e: StoreError) -> Self {
+        BrandError::Auth(e.into())
+    }
+}
+
+impl From<crate::domain::Invalid> for BrandError {
+    fn from(e: crate::domain::Invalid) -> Self {
+        BrandError::Auth(e.into())
+    }
+}
+
+impl From<BrandError> for crate::http::ApiError {
+    fn from(e: BrandError) -> Self {
+        use crate::http::{ApiError, FieldError};
+        match e {
+            BrandError::SlugTaken => ApiError::Validation(vec![FieldError {
+                field: "slug".into(),
+                message: "is taken".into(),
+            }]),
+            BrandError::LastOwner => ApiError::Conflict {
+                detail: e.to_string(),
+                current_version: None,
+            },
+            BrandError::NoSuchMember => ApiError::NotFound,
+            BrandError::Scope(s) => s.into(),
+            BrandError::Auth(a) => a.into(),
+        }
+    }
+}
+
+fn text(item: &Item, name: &str) -> String {
+    item.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn member_item(brand: &BrandId, user: &UserId, role: Role, now: &str) -> Item {
+    Item::new(keys::member(brand, user))
+        .with("role", role.as_str())
+        .with("joined_at", now)
+        .with("GSI1PK", keys::memberships_of(user))
+        .with("GSI1SK", brand.to_string())
+        .with("version", 1)
+}
+
+/// Creates a brand; its creator becomes its owner.
+pub async fn create(
+    ctx: &Ctx,
+    creator: &UserId,
+    name: &str,
+    slug: &str,
+    client: &Client,
+) -> Result<BrandView, BrandError> {
+    let name =
+        PersonName::parse(name).map_err(|i| crate::domain::Invalid::new("name", i.message))?;
+    let slug = Slug::parse(slug)?;
+    let brand = BrandId::new(ctx.clock.as_ref());
+    let now = ctx.clock.now().to_rfc3339();
+    let brand_item = Item::new(keys::brand(&brand))
+        .with("name", name.as_str())
+        .with("slug", slug.as_str())
+        .with("status", "active")
+        .with("owners", 1)
+        .with("created_by", creator.to_string())
+        .with("created_at", now.as_str())
+        .with("version", 1);
+    let writes = vec![
+        Write::Put {
+            item: Item::new(keys::slug(&slug)).with("brand", brand.to_string()),
+            condition: Condition::Absent,
+        },
+        Write::Put {
+            item: brand_item,
+            condition: Condition::Absent,
+        },
+        Write::Put {
+            item: member_item(&brand, creator, Role::Owner, &now),
+            condition: Condition::Absent,
+        },
+        audit::record(
+            ctx,
+            Some(creator),
+            "brand.created",
+            &format!("brand:{brand}"),
+            client,
+        ),
+    ];
+    match ctx.table.transact(writes).await {
+        Ok(()) => Ok(BrandView {
+            id: brand.to_string(),
+            name: name.as_str().into(),
+            slug: slug.as_str().into(),
+            role: Role::Owner,
+        }),
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Err(BrandError::SlugTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The brands the user belongs to, oldest membership first.
+pub async fn mine(ctx: &Ctx, user: &UserId) -> Result<Vec<BrandView>, BrandError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = ctx
+            .table
+            .query(
+                Query::partition(keys::memberships_of(user))
+                    .on(Index::Gsi1)
+                    .after(cursor),
+            )
+            .await?;
+        for m in page.items {
+            let Ok(brand) = BrandId::parse(&text(&m, "GSI1SK")) else {
+                continue;
+            };
+            let (Some(b), Ok(role)) = (
+                ctx.table.get(&keys::brand(&brand)).await?,
+                Role::parse(&text(&m, "role")),
+            ) else {
+                continue;
+            };
+            if text(&b, "status") == "active" {
+                out.push(BrandView {
+                    id: brand.to_string(),
+                    name: text(&b, "name"),
+                    slug: text(&b, "slug"),
+                    role,
+                });
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, BrandError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = ctx
+            .table
+            .query(
+                Query::partition(keys::brand_pk(scope.brand()))
+                    .prefix("MEMBER#")
+                    .after(cursor),
+            )
+            .await?;
+        for m in page.items {
+            let Ok(user) = UserId::parse(m.key.sk.trim_start_matches("MEMBER#")) else {
+                continue;
+            };
+            let Ok(role) = Role::parse(&text(&m, "role")) else {
+                continue;
+            };
+            let profile = ctx
+                .table
+                .get(&crate::app::auth::accounts::profile_key(&user))
+                .await?;
+            let (name, email) = profile
+                .map(|p| (text(&p, "name"), text(&p, "email")))
+                .unwrap_or_default();
+            out.push(MemberView {
+                user_id: user.to_string(),
+                name,
+                email,
+                role,
+                joined_at: text(&m, "joined_at"),
+            });
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Reads the brand's version and owner count, for a membership change to build on.
+async fn brand_state(ctx: &Ctx, brand: &BrandId) -> Result<(u64, i64), BrandError> {
+    let item = ctx
+        .table
+        .get(&keys::brand(brand))
+        .await?
+        .ok_or(BrandError::NoSuchMember)?;
+    Ok((
+        item.version().unwrap_or(0),
+        item.get("owners").and_then(Value::as_i64).unwrap_or(0),
+    ))
+}
+
+async fn target_role(ctx: &Ctx, brand: &BrandId, user: &UserId) -> Result<(Role, u64), BrandError> {
+    let member = ctx
+        .table
+        .get(&keys::member(brand, user))
+        .await?
+        .ok_or(BrandError::NoSuchMember)?;
+    let role = Role::parse(&text(&member, "role")).map_err(|_| BrandError::NoSuchMember)?;
+    Ok((role, member.version().unwrap_or(0)))
+}
+
+/// Commits a membership change together with the brand's owner count and version bump and
+/// the audit record. A change whose own condition fails is `Ok(false)`.
+async fn commit(
+    ctx: &Ctx,
+    brand: &BrandId,
+    change: Write,
+    owners_delta: i64,
+    audit: Write,
+) -> Result<bool, BrandError> {
+    let (version, owners) = brand_state(ctx, brand).await?;
+    if owners + owners_delta < 1 {
+        return Err(BrandError::LastOwner);
+    }
+    let bump = Update::new()
+        .set("version", version + 1)
+        .set("owners", owners + owners_delta);
+    let writes = vec![
+        change,
+        Write::Update {
+            key: keys::brand(brand),
+            update: bump,
+            condition: Condition::VersionEquals(version),
+        },
+        audit,
+    ];
+    match ctx.table.transact(writes).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(false),
+        // Another change to this brand's members won the race; the caller may retry.
+        Err(StoreError::TransactionConditionFailed { .. }) => {
+            Err(AuthError::Store(StoreError::TransactionConflict).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn member_audit(
+    ctx: &Ctx,
+    actor: &UserId,
+    event: &str,
+    brand: &BrandId,
+    subject: &UserId,
+    client: &Client,
+) -> Write {
+    audit::record(
+        ctx,
+        Some(actor),
+        event,
+        &format!("brand:{brand} member:{subject}"),
+        client,
+    )
+}
+
+/// Changes a member's role. Managers may not touch anyone above them or grant above their own
+/// role; the last owner stays an owner.
+pub async fn change_role(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    user: &UserId,
+    new: Role,
+    client: &Client,
+) -> Result<(), BrandError> {
+    scope.require(Permission::ManageMembers)?;
+    let (current, version) = target_role(ctx, scope.brand(), user).await?;
+    if !scope.role().may_grant(new) || scope.role() > current {
+        return Err(ScopeError::Forbidden {
+            role: scope.role(),
+            permission: Permission::ManageMembers,
+        }
+        .into());
+    }
+    if current == new {
+        return Ok(());
+    }
+    let delta = i64::from(new == Role::Owner) - i64::from(current == Role::Owner);
+    let update = Update::new()
+        .set("role", new.as_str())
+        .set("version", version + 1);
+    let change = Write::Update {
+        key: keys::member(scope.brand(), user),
+        update,
+        condition: Condition::VersionEquals(version),
+    };
+    let audit = member_audit(
+        ctx,
+        scope.user(),
+        "member.role_changed",
+        scope.brand(),
+        user,
+        client,
+    );
+    match commit(ctx, scope.brand(), change, delta, audit).await? {
+        true => Ok(()),
+        false => Err(BrandError::NoSuchMember), // changed or removed meanwhile
+    }
+}
+
+/// Removes a member, or lets a member leave. The last owner cannot go.
+pub async fn remove(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    user: &UserId,
+    client: &Client,
+) -> Result<(), BrandError> {
+    let (current, version) = target_role(ctx, scope.brand(), user).await?;
+    let leaving = user == scope.user();
+    if !leaving {
+        scope.require(Permission::ManageMembers)?;
+        if scope.role() > current {
+            return Err(ScopeError::Forbidden {
+                role: scope.role(),
+                permission: Permission::ManageMembers,
+            }
+            .into());
+        }
+    }
+    let delta = -i64::from(current == Role::Owner);
+    let change = Write::Delete {
+        key: keys::member(scope.brand(), user),
+        condition: Condition::VersionEquals(version),
+    };
+    let event = if leaving {
+        "member.left"
+    } else {
+        "member.removed"
+    };
+    let audit = member_audit(ctx, scope.user(), event, scope.brand(), user, client);
+    match commit(ctx, scope.brand(), change, delta, audit).await? {
+        true => Ok(()),
+        false => Err(BrandError::NoSuchMember),
+    }
+}
+
+/// Makes `user` a member of `brand` with `role` (invitation acceptance; operator tools).
+pub async fn join(
+    ctx: &Ctx,
+    brand: &BrandId,
+    user: &UserId,
+    role: Role,
+    client: &Client,
+) -> Result<(), BrandError> {
+    if role == Role::SuperAdmin {
+        return Err(crate::domain::Invalid::new("role", "super_admin is not a brand role").into());
+    }
+    let now = ctx.clock.now().to_rfc3339();
+    let change = Write::Put {
+        item: member_item(brand, user, role, &now),
+        condition: Condition::Absent,
+    };
+    let audit = member_audit(ctx, user, "member.joined", brand, user, client);
+    // Already a member (`false`): joining again changes nothing.
+    commit(ctx, brand, change, i64::from(role == Role::Owner), audit)
+        .await
+        .map(|_| ())
+}

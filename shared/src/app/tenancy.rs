@@ -1,0 +1,106 @@
+//! `BrandScope`: the only way to act on a brand's data. It can be made only here, from an
+//! authenticated principal whose membership of the brand was just read from the table
+//! (strongly consistent), so a removed member's still-valid token opens nothing.
+
+use crate::Ctx;
+use crate::app::auth::AuthError;
+use crate::domain::{BrandId, Permission, Role, UserId};
+use crate::keys;
+use serde_json::Value;
+
+/// An authenticated caller acting in one brand, with the role the table gives them now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrandScope {
+    brand: BrandId,
+    user: UserId,
+    role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScopeError {
+    /// No active brand, or no longer a member of it: the token opens nothing here.
+    #[error("not a member of the active brand")]
+    NotMember,
+    #[error("the role {role} may not {permission:?}")]
+    Forbidden { role: Role, permission: Permission },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl From<crate::ports::StoreError> for ScopeError {
+    fn from(e: crate::ports::StoreError) -> Self {
+        ScopeError::Auth(e.into())
+    }
+}
+
+impl From<ScopeError> for crate::http::ApiError {
+    fn from(e: ScopeError) -> Self {
+        match e {
+            ScopeError::NotMember => crate::http::ApiError::Unauthorized,
+            ScopeError::Forbidden { .. } => crate::http::ApiError::Forbidden,
+            ScopeError::Auth(a) => a.into(),
+        }
+    }
+}
+
+impl BrandScope {
+    pub fn brand(&self) -> &BrandId {
+        &self.brand
+    }
+
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), ScopeError> {
+        if self.role.can(permission) {
+            Ok(())
+        } else {
+            Err(ScopeError::Forbidden {
+                role: self.role,
+                permission,
+            })
+        }
+    }
+}
+
+/// The caller's role in `brand`, if they are a member of an active brand.
+pub async fn membership(
+    ctx: &Ctx,
+    brand: &BrandId,
+    user: &UserId,
+) -> Result<Option<Role>, AuthError> {
+    let Some(brand_item) = ctx.table.get(&keys::brand(brand)).await? else {
+        return Ok(None);
+    };
+    if brand_item.get("status").and_then(Value::as_str) != Some("active") {
+        return Ok(None);
+    }
+    let member = ctx.table.get(&keys::member(brand, user)).await?;
+    Ok(member.and_then(|m| {
+        m.get("role")
+            .and_then(Value::as_str)
+            .and_then(|r| Role::parse(r).ok())
+    }))
+}
+
+/// Checks the caller's membership of their active brand and returns the scope to act in.
+pub async fn scope(
+    ctx: &Ctx,
+    user: &UserId,
+    active_brand: Option<&BrandId>,
+) -> Result<BrandScope, ScopeError> {
+    let brand = active_brand.ok_or(ScopeError::NotMember)?;
+    let role = membership(ctx, brand, user)
+        .await?
+        .ok_or(ScopeError::NotMember)?;
+    Ok(BrandScope {
+        brand: *brand,
+        user: *user,
+        role,
+    })
+}
