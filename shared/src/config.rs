@@ -60,12 +60,27 @@ pub struct Config {
     /// `iss` and `aud` of access tokens.
     pub jwt_issuer: String,
     pub jwt_audience: String,
+    /// The browser app's base URL, for links in emails.
+    pub app_url: String,
+    /// The From of outbound email.
+    pub mail_from: String,
+    /// Send email through Resend; without it, email goes to the local outbox.
+    pub resend: Option<Resend>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resend {
+    pub api_key: secrecy::SecretString,
+    pub base_url: String,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_DATA_DIR: &str = ".atelier";
 pub const DEFAULT_JWT_ISSUER: &str = "atelier";
 pub const DEFAULT_JWT_AUDIENCE: &str = "atelier-api";
+pub const DEFAULT_APP_URL: &str = "http://localhost:5173";
+pub const DEFAULT_MAIL_FROM: &str = "Atelier <no-reply@atelier.localhost>";
+pub const DEFAULT_RESEND_URL: &str = "https://api.resend.com";
 
 impl Config {
     /// A configuration for the embedded backend in `data_dir`.
@@ -78,6 +93,9 @@ impl Config {
             aws: None,
             jwt_issuer: DEFAULT_JWT_ISSUER.into(),
             jwt_audience: DEFAULT_JWT_AUDIENCE.into(),
+            app_url: DEFAULT_APP_URL.into(),
+            mail_from: DEFAULT_MAIL_FROM.into(),
+            resend: None,
         }
     }
 
@@ -139,6 +157,18 @@ impl Config {
         let jwt_issuer = var("ATELIER_JWT_ISSUER").unwrap_or_else(|| DEFAULT_JWT_ISSUER.into());
         let jwt_audience =
             var("ATELIER_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_JWT_AUDIENCE.into());
+        let resend = var("ATELIER_RESEND_API_KEY")
+            .filter(|k| !k.is_empty())
+            .map(|key| Resend {
+                api_key: secrecy::SecretString::from(key),
+                base_url: var("ATELIER_RESEND_BASE_URL")
+                    .unwrap_or_else(|| DEFAULT_RESEND_URL.into()),
+            });
+        if backend == Backend::Aws && resend.is_none() {
+            return Err(ConfigError(
+                "ATELIER_RESEND_API_KEY is required with the aws backend".into(),
+            ));
+        }
         Ok(Self {
             backend,
             data_dir,
@@ -147,6 +177,9 @@ impl Config {
             aws,
             jwt_issuer,
             jwt_audience,
+            app_url: var("ATELIER_APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()),
+            mail_from: var("ATELIER_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            resend,
         })
     }
 }

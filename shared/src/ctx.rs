@@ -2,10 +2,11 @@
 
 use crate::adapters::aws::{DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue};
 use crate::adapters::embedded::{
-    self, DirBlobs, EmbeddedQueue, KeyFileCipher, KeyFileSigner, QueueSettings, RedbTable,
+    self, DirBlobs, EmbeddedQueue, KeyFileCipher, KeyFileSigner, Outbox, QueueSettings, RedbTable,
 };
+use crate::adapters::http::ResendMailer;
 use crate::config::{Backend, Config, ConfigError};
-use crate::ports::{Blobs, Cipher, Clock, Queue, Signer, SystemClock, Table};
+use crate::ports::{Blobs, Cipher, Clock, Mailer, Queue, Signer, SystemClock, Table};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub struct Queues {
 /// them.
 pub struct Embedded {
     pub table: Arc<RedbTable>,
+    pub outbox: Arc<Outbox>,
     pub gmail_sync: Arc<EmbeddedQueue>,
     pub gmail_sync_dlq: Arc<EmbeddedQueue>,
 }
@@ -32,6 +34,7 @@ pub struct Ctx {
     pub table: Arc<dyn Table>,
     pub cipher: Arc<dyn Cipher>,
     pub signer: Arc<dyn Signer>,
+    pub mailer: Arc<dyn Mailer>,
     pub blobs: Arc<dyn Blobs>,
     pub queues: Queues,
     pub embedded: Option<Arc<Embedded>>,
@@ -82,7 +85,10 @@ impl Ctx {
         let signer = KeyFileSigner::open_or_create(&dir.join("keys").join("signing.p8"))
             .map_err(ConfigError)?;
         let blobs = DirBlobs::new(dir.join("blobs")).map_err(|e| err(&e))?;
+        let outbox = Arc::new(Outbox::new(dir.join("outbox")).map_err(ConfigError)?);
+        let mailer = mailer(&config)?.unwrap_or_else(|| outbox.clone());
         Ok(Self {
+            mailer,
             clock,
             table: table.clone(),
             cipher: Arc::new(cipher),
@@ -94,6 +100,7 @@ impl Ctx {
             },
             embedded: Some(Arc::new(Embedded {
                 table,
+                outbox,
                 gmail_sync,
                 gmail_sync_dlq,
             })),
@@ -117,7 +124,10 @@ impl Ctx {
             .clone()
             .ok_or_else(|| ConfigError("aws resources missing".into()))?;
         let clients = AwsClients::new(sdk);
+        let mailer = mailer(&config)?
+            .ok_or_else(|| ConfigError("the aws backend needs a mail provider".into()))?;
         Ok(Self {
+            mailer,
             table: Arc::new(DynamoTable::new(
                 clients.dynamodb,
                 names.table,
@@ -142,6 +152,16 @@ impl Ctx {
             config: Arc::new(config),
         })
     }
+}
+
+/// The Resend mailer, if configured.
+fn mailer(config: &Config) -> Result<Option<Arc<dyn Mailer>>, ConfigError> {
+    let Some(resend) = &config.resend else {
+        return Ok(None);
+    };
+    let mailer = ResendMailer::new(&resend.base_url, resend.api_key.clone(), &config.mail_from)
+        .map_err(ConfigError)?;
+    Ok(Some(Arc::new(mailer)))
 }
 
 /// One client per AWS service from one SDK config. With an endpoint override (an emulator),

@@ -25,6 +25,11 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
         gmail_sync_dlq_url: dlq,
         signing_key_id: aws::create_signing_key().await,
     });
+    // A mail provider is required with the aws backend; nothing here sends mail.
+    config.resend = Some(atelier_core::config::Resend {
+        api_key: "re_test".to_owned().into(),
+        base_url: "http://127.0.0.1:9".into(),
+    });
     let ctx = Ctx::with_sdk(config, Arc::new(SystemClock), &aws::sdk_config().await).unwrap();
     let app = Application::from_ctx(ctx, "127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", app.addr());

@@ -4,6 +4,7 @@
 
 use atelier_core::ctx::{GMAIL_SYNC_MAX_RECEIVES, GMAIL_SYNC_VISIBILITY};
 use atelier_core::http::ROUTES;
+use atelier_core::http::routes::LOCAL_ONLY;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn root() -> std::path::PathBuf {
@@ -97,8 +98,16 @@ fn every_route_is_wired_to_its_function_and_nothing_else_is() {
             wired.insert((binary.clone(), r.0.clone(), r.1.clone()));
         }
     }
+    for r in ROUTES.iter().filter(|r| r.function == LOCAL_ONLY) {
+        assert!(
+            r.path.starts_with("/dev/"),
+            "only /dev/ routes stay local: {}",
+            r.path
+        );
+    }
     let expected: BTreeSet<(String, String, String)> = ROUTES
         .iter()
+        .filter(|r| r.function != LOCAL_ONLY)
         .map(|r| {
             (
                 r.function.to_owned(),

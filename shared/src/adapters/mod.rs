@@ -3,3 +3,4 @@
 pub mod aws;
 pub mod embedded;
 pub(crate) mod envelope;
+pub mod http;

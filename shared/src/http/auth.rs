@@ -341,3 +341,132 @@ pub async fn jwks(ctx: &Ctx, _req: Request) -> HandlerResult {
     );
     Ok(resp)
 }
+
+fn no_content() -> HandlerResult {
+    http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(lambda_http::Body::Empty)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The token from the emailed link.
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    pub token: String,
+    #[schema(value_type = String)]
+    pub new_password: SecretString,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String)]
+    pub current_password: SecretString,
+    #[schema(value_type = String)]
+    pub new_password: SecretString,
+    /// Other sessions end unless this is true.
+    #[serde(default)]
+    pub keep_other_sessions: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    pub name: String,
+}
+
+/// Confirm an email address with the emailed link's token.
+#[utoipa::path(post, path = "/auth/verify-email", tag = "auth", request_body = TokenRequest,
+    responses((status = 204), (status = 401, body = super::Problem)))]
+pub async fn verify_email(ctx: &Ctx, req: Request) -> HandlerResult {
+    let body: TokenRequest = json_body(&req)?;
+    accounts::verify_email(ctx, &body.token, &client(&req)).await?;
+    no_content()
+}
+
+/// Mail a password-reset link. The answer is the same whether or not the address has an account.
+#[utoipa::path(post, path = "/auth/password/reset-request", tag = "auth", request_body = ResetRequest,
+    responses((status = 202), (status = 429, body = super::Problem)))]
+pub async fn reset_request(ctx: &Ctx, req: Request) -> HandlerResult {
+    let body: ResetRequest = json_body(&req)?;
+    accounts::request_reset(ctx, &body.email, &client(&req)).await?;
+    http::Response::builder()
+        .status(StatusCode::ACCEPTED)
+        .body(lambda_http::Body::Empty)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Set a new password with a reset link's token; ends every session and lifts a lockout.
+#[utoipa::path(post, path = "/auth/password/reset", tag = "auth", request_body = ResetPasswordRequest,
+    responses((status = 204), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn reset_password(ctx: &Ctx, req: Request) -> HandlerResult {
+    let body: ResetPasswordRequest = json_body(&req)?;
+    accounts::reset_password(ctx, &body.token, body.new_password, &client(&req)).await?;
+    no_content()
+}
+
+/// Change the password; other sessions end unless asked to keep them.
+#[utoipa::path(post, path = "/auth/password/change", tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn change_password(ctx: &Ctx, req: Request) -> HandlerResult {
+    let me = authenticate(ctx, &req).await?;
+    let body: ChangePasswordRequest = json_body(&req)?;
+    accounts::change_password(
+        ctx,
+        &me.user,
+        &me.session,
+        body.current_password,
+        body.new_password,
+        body.keep_other_sessions,
+        &client(&req),
+    )
+    .await?;
+    no_content()
+}
+
+/// Update the caller's profile.
+#[utoipa::path(patch, path = "/me", tag = "auth", security(("bearer" = [])), request_body = UpdateProfileRequest,
+    responses((status = 200, body = accounts::Profile), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn update_me(ctx: &Ctx, req: Request) -> HandlerResult {
+    let me = authenticate(ctx, &req).await?;
+    let body: UpdateProfileRequest = json_body(&req)?;
+    json_response(
+        StatusCode::OK,
+        &accounts::update_profile(ctx, &me.user, &body.name, &client(&req)).await?,
+    )
+}
+
+/// Delete the caller's account: deactivated at once, every session ended.
+#[utoipa::path(delete, path = "/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = super::Problem)))]
+pub async fn delete_me(ctx: &Ctx, req: Request) -> HandlerResult {
+    let me = authenticate(ctx, &req).await?;
+    accounts::delete_account(ctx, &me.user, &client(&req)).await?;
+    no_content()
+}
+
+/// Mail the local stack "sent" (embedded backend only; 404 elsewhere).
+#[utoipa::path(get, path = "/dev/outbox", tag = "dev",
+    responses((status = 200, body = [crate::adapters::embedded::OutboxEntry]), (status = 404, body = super::Problem)))]
+pub async fn outbox(ctx: &Ctx, _req: Request) -> HandlerResult {
+    let embedded = ctx.embedded.as_ref().ok_or(ApiError::NotFound)?;
+    let entries = embedded
+        .outbox
+        .list()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    json_response(StatusCode::OK, &entries)
+}

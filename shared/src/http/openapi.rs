@@ -9,17 +9,21 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "Atelier API", description = "Multi-brand CRM for service studios. Errors are application/problem+json (RFC 9457)."),
     paths(meta::health, meta::openapi_json, auth::signup, auth::login, auth::refresh, auth::logout,
-          auth::list_sessions, auth::revoke_session, auth::me, auth::jwks,
+          auth::list_sessions, auth::revoke_session, auth::me, auth::jwks, auth::verify_email,
+          auth::reset_request, auth::reset_password, auth::change_password, auth::update_me, auth::delete_me, auth::outbox,
           brands::create, brands::mine, brands::switch, brands::members, brands::change_role, brands::remove),
     components(schemas(meta::Health, Problem, FieldError, auth::SignupRequest, auth::SignupResponse,
-        auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks,
+        auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks, auth::TokenRequest,
+        auth::ResetRequest, auth::ResetPasswordRequest, auth::ChangePasswordRequest, auth::UpdateProfileRequest,
+        crate::adapters::embedded::OutboxEntry,
         crate::app::auth::sessions::SessionView, crate::app::auth::accounts::Profile,
         brands::CreateBrandRequest, brands::SwitchBrandRequest, brands::ChangeRoleRequest,
         crate::app::brands::BrandView, crate::app::brands::MemberView, crate::domain::Role)),
     modifiers(&BearerAuth),
     tags((name = "meta", description = "The service itself"),
          (name = "auth", description = "Accounts, sessions and tokens"),
-         (name = "brands", description = "Brands, members and roles"))
+         (name = "brands", description = "Brands, members and roles"),
+         (name = "dev", description = "Local development only"))
 )]
 pub struct ApiDoc;
 

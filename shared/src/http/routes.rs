@@ -14,10 +14,14 @@ pub struct Route {
     pub method: Method,
     /// Literal segments and `{name}` parameters, as in OpenAPI.
     pub path: &'static str,
-    /// The function package (under `functions/`) that serves this route in AWS.
+    /// The function package (under `functions/`) that serves this route in AWS, or
+    /// [`LOCAL_ONLY`] for developer routes the local stack alone serves.
     pub function: &'static str,
     pub handler: Handler,
 }
+
+/// The `function` of routes that are never deployed.
+pub const LOCAL_ONLY: &str = "local";
 
 /// Turns `async fn(&Ctx, Request) -> HandlerResult` into a [`Handler`].
 macro_rules! handler {
@@ -89,6 +93,48 @@ pub static ROUTES: &[Route] = &[
         path: "/.well-known/jwks.json",
         function: "api-auth",
         handler: handler!(auth::jwks),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/verify-email",
+        function: "api-auth",
+        handler: handler!(auth::verify_email),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/password/reset-request",
+        function: "api-auth",
+        handler: handler!(auth::reset_request),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/password/reset",
+        function: "api-auth",
+        handler: handler!(auth::reset_password),
+    },
+    Route {
+        method: Method::POST,
+        path: "/auth/password/change",
+        function: "api-auth",
+        handler: handler!(auth::change_password),
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/me",
+        function: "api-auth",
+        handler: handler!(auth::update_me),
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/me",
+        function: "api-auth",
+        handler: handler!(auth::delete_me),
+    },
+    Route {
+        method: Method::GET,
+        path: "/dev/outbox",
+        function: "local",
+        handler: handler!(auth::outbox),
     },
     Route {
         method: Method::POST,

@@ -4,6 +4,7 @@
 pub mod blobs;
 pub mod cipher;
 pub mod clock;
+pub mod mailer;
 pub mod queue;
 pub mod signer;
 pub mod table;
@@ -11,6 +12,7 @@ pub mod table;
 pub use blobs::{BlobKey, Blobs, BlobsError, StoredBlob};
 pub use cipher::{Cipher, CipherError, Purpose, SealContext};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use mailer::{Mail, MailError, Mailer};
 pub use queue::{OutMessage, Queue, QueueError, ReceivedMessage};
 pub use signer::{Jwk, Signer, SignerError};
 pub use table::{

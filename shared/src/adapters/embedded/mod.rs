@@ -4,12 +4,14 @@
 mod dir_blobs;
 mod key_cipher;
 mod key_signer;
+mod outbox;
 mod redb_queue;
 mod redb_table;
 
 pub use dir_blobs::DirBlobs;
 pub use key_cipher::KeyFileCipher;
 pub use key_signer::KeyFileSigner;
+pub use outbox::{Outbox, OutboxEntry};
 pub use redb_queue::{EmbeddedQueue, QueueSettings};
 pub use redb_table::RedbTable;
 

@@ -2,10 +2,11 @@
 //! sign-up answers the same for a taken address, and login spends one argon2 run whatever
 //! happens.
 
-use super::{AuthError, Client, audit, lockout, passwords, rate_limit, sessions};
+use super::one_time::{self, Purpose};
+use super::{AuthError, Client, audit, lockout, passwords, rate_limit, sessions, token_hash};
 use crate::Ctx;
 use crate::domain::{Email, NewPassword, PersonName, UserId};
-use crate::ports::{Condition, Item, Key, StoreError, Write};
+use crate::ports::{Condition, Item, Key, Mail, StoreError, Update, Write};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::Value;
@@ -13,6 +14,8 @@ use serde_json::Value;
 /// Per-IP limits (per fixed window) on the public auth routes.
 pub const SIGNUPS_PER_IP_PER_HOUR: i64 = 20;
 pub const LOGINS_PER_IP_PER_MINUTE: i64 = 30;
+pub const RESETS_PER_IP_PER_HOUR: i64 = 20;
+pub const RESETS_PER_ACCOUNT_PER_HOUR: i64 = 3;
 
 fn email_key(email: &Email) -> Key {
     Key::new(format!("EMAIL#{email}"), "USER")
@@ -53,6 +56,7 @@ pub async fn signup(
         .with("status", "active")
         .with("created_at", now)
         .with("version", 1);
+    let (token, store_token) = one_time::issue(ctx, Purpose::VerifyEmail, &user)?;
     let writes = vec![
         Write::Put {
             item: Item::new(email_key(&email)).with("user", user.to_string()),
@@ -62,6 +66,7 @@ pub async fn signup(
             item: profile,
             condition: Condition::Absent,
         },
+        store_token,
         audit::record(
             ctx,
             Some(&user),
@@ -70,12 +75,290 @@ pub async fn signup(
             client,
         ),
     ];
+    let mail = match ctx.table.transact(writes).await {
+        Ok(()) => Mail {
+            to: email.clone(),
+            subject: "Confirm your email for Atelier".into(),
+            text: format!(
+                "Welcome to Atelier, {}.\n\nConfirm your email address: {}/verify-email?token={token}\n\nThe link works once, for 48 hours.",
+                name.as_str(),
+                ctx.config.app_url
+            ),
+            idempotency_key: format!("verify-{}", token_hash(&token)),
+        },
+        // The address is taken: answer as if it were not, and tell its owner instead.
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Mail {
+            to: email.clone(),
+            subject: "Someone tried to sign up with your email".into(),
+            text: format!(
+                "Someone tried to create an Atelier account with this address, which already has one.\n\nIf it was you, log in or reset your password: {}/reset-password",
+                ctx.config.app_url
+            ),
+            idempotency_key: format!(
+                "taken-{}-{}",
+                token_hash(email.as_str()),
+                ctx.clock.now().timestamp() / 3600
+            ),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    send(ctx, mail).await;
+    Ok(())
+}
+
+/// Sends mail after the change it reports has committed. A provider failure is logged, not
+/// returned: the account change stands, and the user can ask again.
+async fn send(ctx: &Ctx, mail: Mail) {
+    if let Err(e) = ctx.mailer.send(mail).await {
+        tracing::error!(error = %e, "could not send account email");
+    }
+}
+
+/// Marks the address of a verification link's account as verified. Single use.
+pub async fn verify_email(ctx: &Ctx, token: &str, client: &Client) -> Result<(), AuthError> {
+    let (user, spend) = one_time::redeem(ctx, Purpose::VerifyEmail, token).await?;
+    let profile = ctx
+        .table
+        .get(&profile_key(&user))
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    let version = profile.version().unwrap_or(0);
+    let update = Update::new()
+        .set("email_verified", true)
+        .set("version", version + 1);
+    let writes = vec![
+        spend,
+        Write::Update {
+            key: profile_key(&user),
+            update,
+            condition: Condition::VersionEquals(version),
+        },
+        audit::record(
+            ctx,
+            Some(&user),
+            "account.email_verified",
+            &format!("user:{user}"),
+            client,
+        ),
+    ];
+    ctx.table
+        .transact(writes)
+        .await
+        .map_err(|_| AuthError::InvalidCredentials)
+}
+
+/// Mails a reset link if the address has an account; answers the same either way.
+pub async fn request_reset(ctx: &Ctx, email: &str, client: &Client) -> Result<(), AuthError> {
+    rate_limit::hit(ctx, "reset-ip", &client.ip, RESETS_PER_IP_PER_HOUR, 3600).await?;
+    let Ok(email) = Email::parse(email) else {
+        return Ok(());
+    };
+    let Some((user, profile)) = find(ctx, &email).await? else {
+        return Ok(());
+    };
+    if profile.get("status").and_then(Value::as_str) != Some("active") {
+        return Ok(());
+    }
+    // Per account too, so nobody floods a mailbox from many addresses.
+    if rate_limit::hit(
+        ctx,
+        "reset-account",
+        &user.to_string(),
+        RESETS_PER_ACCOUNT_PER_HOUR,
+        3600,
+    )
+    .await
+    .is_err()
+    {
+        return Ok(());
+    }
+    let (token, store) = one_time::issue(ctx, Purpose::ResetPassword, &user)?;
+    ctx.table
+        .transact(vec![
+            store,
+            audit::record(
+                ctx,
+                Some(&user),
+                "password.reset_requested",
+                &format!("user:{user}"),
+                client,
+            ),
+        ])
+        .await?;
+    send(
+        ctx,
+        Mail {
+            to: email,
+            subject: "Reset your Atelier password".into(),
+            text: format!(
+                "Choose a new password: {}/reset-password?token={token}\n\nThe link works once, for an hour. If you did not ask, ignore this email.",
+                ctx.config.app_url
+            ),
+            idempotency_key: format!("reset-{}", token_hash(&token)),
+        },
+    )
+    .await;
+    Ok(())
+}
+
+/// Sets a new password from a reset link. Ends every session and lifts a lockout: a locked-out
+/// owner can always get back in this way.
+pub async fn reset_password(
+    ctx: &Ctx,
+    token: &str,
+    password: SecretString,
+    client: &Client,
+) -> Result<(), AuthError> {
+    let password = NewPassword::parse(password)?;
+    let (user, spend) = one_time::redeem(ctx, Purpose::ResetPassword, token).await?;
+    let hash = passwords::hash(password.expose()).await?;
+    set_password(ctx, &user, &hash, Some(spend), "password.reset", client).await?;
+    lockout::clear(ctx, &user).await?;
+    sessions::revoke_all(ctx, &user, None, client).await
+}
+
+/// Changes the password of a signed-in user who knows the current one. Other sessions end
+/// unless `keep_other_sessions`.
+pub async fn change_password(
+    ctx: &Ctx,
+    user: &UserId,
+    session: &str,
+    current: SecretString,
+    new: SecretString,
+    keep_other_sessions: bool,
+    client: &Client,
+) -> Result<(), AuthError> {
+    let new = NewPassword::parse(new)?;
+    let profile = ctx
+        .table
+        .get(&profile_key(user))
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    let stored = profile
+        .get("password_hash")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !passwords::verify(current.expose_secret(), stored).await {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let hash = passwords::hash(new.expose()).await?;
+    set_password(ctx, user, &hash, None, "password.changed", client).await?;
+    if keep_other_sessions {
+        Ok(())
+    } else {
+        sessions::revoke_all(ctx, user, Some(session), client).await
+    }
+}
+
+async fn set_password(
+    ctx: &Ctx,
+    user: &UserId,
+    hash: &str,
+    with: Option<Write>,
+    event: &str,
+    client: &Client,
+) -> Result<(), AuthError> {
+    let profile = ctx
+        .table
+        .get(&profile_key(user))
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    let version = profile.version().unwrap_or(0);
+    let update = Update::new()
+        .set("password_hash", hash)
+        .set("version", version + 1);
+    let mut writes = vec![
+        Write::Update {
+            key: profile_key(user),
+            update,
+            condition: Condition::VersionEquals(version),
+        },
+        audit::record(ctx, Some(user), event, &format!("user:{user}"), client),
+    ];
+    writes.extend(with);
     match ctx.table.transact(writes).await {
         Ok(()) => Ok(()),
-        // The address is taken: answer as if it were not (the owner gets no second account).
-        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(()),
+        // The link was spent, or the profile changed, meanwhile.
+        Err(StoreError::TransactionConditionFailed { .. }) => Err(AuthError::InvalidCredentials),
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn update_profile(
+    ctx: &Ctx,
+    user: &UserId,
+    name: &str,
+    client: &Client,
+) -> Result<Profile, AuthError> {
+    let name = PersonName::parse(name)?;
+    let profile = ctx
+        .table
+        .get(&profile_key(user))
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    let version = profile.version().unwrap_or(0);
+    let update = Update::new()
+        .set("name", name.as_str())
+        .set("version", version + 1);
+    ctx.table
+        .transact(vec![
+            Write::Update {
+                key: profile_key(user),
+                update,
+                condition: Condition::VersionEquals(version),
+            },
+            audit::record(
+                ctx,
+                Some(user),
+                "account.updated",
+                &format!("user:{user} fields:name"),
+                client,
+            ),
+        ])
+        .await?;
+    self::profile(ctx, user)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)
+}
+
+/// How long a deleted account's profile is kept (for the audit trail) before anonymisation.
+pub const ANONYMISE_AFTER_DAYS: i64 = 30;
+
+/// Deactivates the account at once and ends every session; the profile is anonymised after
+/// the audit window by the retention sweep.
+pub async fn delete_account(ctx: &Ctx, user: &UserId, client: &Client) -> Result<(), AuthError> {
+    let profile = ctx
+        .table
+        .get(&profile_key(user))
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    let version = profile.version().unwrap_or(0);
+    let now = ctx.clock.now();
+    let update = Update::new()
+        .set("status", "deleted")
+        .set("deleted_at", now.to_rfc3339())
+        .set(
+            "anonymise_after",
+            (now + chrono::Duration::days(ANONYMISE_AFTER_DAYS)).timestamp(),
+        )
+        .set("version", version + 1);
+    ctx.table
+        .transact(vec![
+            Write::Update {
+                key: profile_key(user),
+                update,
+                condition: Condition::VersionEquals(version),
+            },
+            audit::record(
+                ctx,
+                Some(user),
+                "account.deleted",
+                &format!("user:{user}"),
+                client,
+            ),
+        ])
+        .await?;
+    sessions::revoke_all(ctx, user, None, client).await
 }
 
 pub async fn login(

@@ -58,3 +58,9 @@ pub async fn record_failure(ctx: &Ctx, user: &UserId) -> Result<bool, AuthError>
         .await?;
     Ok(true)
 }
+
+/// Lifts a lock (a completed password reset).
+pub async fn clear(ctx: &Ctx, user: &UserId) -> Result<(), AuthError> {
+    ctx.table.delete(&lock_key(user), Condition::None).await?;
+    Ok(())
+}

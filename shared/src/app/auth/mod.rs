@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod lockout;
+pub mod one_time;
 pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;

@@ -317,3 +317,26 @@ pub async fn switch_brand(
     }
     tokens::issue(ctx, user, session, Some((brand, role))).await
 }
+
+/// Ends every session of the user, but `except`.
+pub async fn revoke_all(
+    ctx: &Ctx,
+    user: &UserId,
+    except: Option<&str>,
+    client: &Client,
+) -> Result<(), AuthError> {
+    for session in list(ctx, user, "").await? {
+        if Some(session.id.as_str()) != except {
+            revoke(
+                ctx,
+                user,
+                &session.id,
+                "session.revoked",
+                Some(user),
+                client,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

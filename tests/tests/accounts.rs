@@ -1,0 +1,250 @@
+//! Account lifecycle over HTTP, with mail read from the local outbox (`/dev/outbox`).
+
+use atelier_tests::app::{PASSWORD, TestApp};
+use serde_json::{Value, json};
+
+async fn outbox(app: &TestApp) -> Vec<Value> {
+    let resp = app.get("/dev/outbox").await;
+    assert_eq!(resp.status(), 200);
+    resp.json::<Value>()
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The token of the newest mailed link containing `path`.
+async fn link_token(app: &TestApp, to: &str, path: &str) -> String {
+    let mail = outbox(app)
+        .await
+        .into_iter()
+        .rev()
+        .find(|m| m["to"] == to && m["text"].as_str().unwrap().contains(path));
+    let text = mail.unwrap_or_else(|| panic!("no {path} mail to {to}"))["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    text.split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn status_of(resp: reqwest::Response) -> u16 {
+    resp.status().as_u16()
+}
+
+#[tokio::test]
+async fn signup_mails_a_single_use_verification_link() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.account("ana@bloom.example").await;
+    let token = link_token(&app, "ana@bloom.example", "/verify-email").await;
+    assert_eq!(
+        status_of(
+            app.post_json("/auth/verify-email", &json!({"token": token}))
+                .await
+        )
+        .await,
+        204
+    );
+    let me: Value = app.get_auth("/me", &access).await.json().await.unwrap();
+    assert_eq!(me["email_verified"], true);
+    assert_eq!(
+        status_of(
+            app.post_json("/auth/verify-email", &json!({"token": token}))
+                .await
+        )
+        .await,
+        401,
+        "single use"
+    );
+    assert_eq!(
+        status_of(
+            app.post_json("/auth/verify-email", &json!({"token": "forged"}))
+                .await
+        )
+        .await,
+        401
+    );
+
+    // Signing up again with the address tells its owner, and creates nothing.
+    let again =
+        json!({"email": "ana@bloom.example", "password": "another good phrase", "name": "X"});
+    assert_eq!(
+        status_of(app.post_json("/auth/signup", &again).await).await,
+        201
+    );
+    let last = outbox(&app).await.pop().unwrap();
+    assert_eq!(last["subject"], "Someone tried to sign up with your email");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn p18_a_password_reset_works_for_a_locked_account_and_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let (_, old_refresh) = app.account("ana@bloom.example").await;
+    for _ in 0..10 {
+        app.post_json(
+            "/auth/login",
+            &json!({"email": "ana@bloom.example", "password": "wrong guess"}),
+        )
+        .await;
+    }
+    let locked = app
+        .post_json(
+            "/auth/login",
+            &json!({"email": "ana@bloom.example", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(locked.status(), 401);
+
+    let before = outbox(&app).await.len();
+    assert_eq!(
+        status_of(
+            app.post_json(
+                "/auth/password/reset-request",
+                &json!({"email": "nobody@bloom.example"})
+            )
+            .await
+        )
+        .await,
+        202
+    );
+    assert_eq!(
+        outbox(&app).await.len(),
+        before,
+        "no mail for an unknown address"
+    );
+    assert_eq!(
+        status_of(
+            app.post_json(
+                "/auth/password/reset-request",
+                &json!({"email": "ana@bloom.example"})
+            )
+            .await
+        )
+        .await,
+        202
+    );
+    let token = link_token(&app, "ana@bloom.example", "/reset-password?token").await;
+    let weak = json!({"token": token, "new_password": "password1"});
+    assert_eq!(
+        status_of(app.post_json("/auth/password/reset", &weak).await).await,
+        422
+    );
+    let good = json!({"token": token, "new_password": "a brand new phrase"});
+    assert_eq!(
+        status_of(app.post_json("/auth/password/reset", &good).await).await,
+        204
+    );
+    assert_eq!(
+        status_of(app.post_json("/auth/password/reset", &good).await).await,
+        401,
+        "single use"
+    );
+
+    let refresh = app
+        .post_json("/auth/refresh", &json!({"refresh_token": old_refresh}))
+        .await;
+    assert_eq!(
+        refresh.status(),
+        401,
+        "sessions from before the reset ended"
+    );
+    let login = app
+        .post_json(
+            "/auth/login",
+            &json!({"email": "ana@bloom.example", "password": "a brand new phrase"}),
+        )
+        .await;
+    assert_eq!(login.status(), 200, "the reset lifted the lock");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn p21_changing_the_password_ends_other_sessions_by_default() {
+    let app = TestApp::spawn().await;
+    let (here, _) = app.account("ana@bloom.example").await;
+    let (_, other_refresh) = app.login("ana@bloom.example").await;
+    let change = |current: &str, keep: bool| json!({"current_password": current, "new_password": "a brand new phrase", "keep_other_sessions": keep});
+    let wrong = app
+        .http
+        .post(app.url("/auth/password/change"))
+        .bearer_auth(&here)
+        .json(&change("nope nope nope", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let ok = app
+        .http
+        .post(app.url("/auth/password/change"))
+        .bearer_auth(&here)
+        .json(&change(PASSWORD, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 204);
+    assert_eq!(
+        app.get_auth("/me", &here).await.status(),
+        200,
+        "this session goes on"
+    );
+    let other = app
+        .post_json("/auth/refresh", &json!({"refresh_token": other_refresh}))
+        .await;
+    assert_eq!(other.status(), 401, "the other session ended");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn p21_p30_deleting_the_account_deactivates_it_at_once() {
+    let app = TestApp::spawn().await;
+    let (access, refresh) = app.account("ana@bloom.example").await;
+    let renamed = app
+        .http
+        .patch(app.url("/me"))
+        .bearer_auth(&access)
+        .json(&json!({"name": "Ana L."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.json::<Value>().await.unwrap()["name"], "Ana L.");
+    let bad = app
+        .http
+        .patch(app.url("/me"))
+        .bearer_auth(&access)
+        .json(&json!({"name": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+
+    let deleted = app
+        .http
+        .delete(app.url("/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(app.get_auth("/me", &access).await.status(), 401);
+    assert_eq!(
+        app.post_json("/auth/refresh", &json!({"refresh_token": refresh}))
+            .await
+            .status(),
+        401
+    );
+    let login = app
+        .post_json(
+            "/auth/login",
+            &json!({"email": "ana@bloom.example", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status(), 401);
+    app.stop().await;
+}
