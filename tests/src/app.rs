@@ -1,6 +1,7 @@
 //! `TestApp`: the local stack on port 0 over a temporary data directory, driven over HTTP.
 
 use atelier_core::config::Config;
+use atelier_core::domain::BrandId;
 use atelier_core::ports::{Clock, SystemClock};
 use atelier_local::{Application, Running};
 use std::path::{Path, PathBuf};
@@ -72,6 +73,50 @@ impl TestApp {
             body["access_token"].as_str().unwrap().to_owned(),
             body["refresh_token"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// Creates a brand with the token's user as owner.
+    pub async fn create_brand(&self, token: &str, slug: &str) -> BrandId {
+        let body = serde_json::json!({ "name": slug, "slug": slug });
+        let resp = self
+            .http
+            .post(self.url("/brands"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        BrandId::parse(body["id"].as_str().unwrap()).unwrap()
+    }
+
+    pub async fn switch(&self, token: &str, brand: &BrandId) -> reqwest::Response {
+        let body = serde_json::json!({ "brand_id": brand.to_string() });
+        self.http
+            .post(self.url("/auth/switch-brand"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// An access token for `brand`.
+    pub async fn switched(&self, token: &str, brand: &BrandId) -> String {
+        let resp = self.switch(token, brand).await;
+        assert_eq!(resp.status(), 200);
+        resp.json::<serde_json::Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A new account owning a new brand: (brand, access token in that brand).
+    pub async fn brand_owner(&self, email: &str, slug: &str) -> (BrandId, String) {
+        let (token, _) = self.account(email).await;
+        let brand = self.create_brand(&token, slug).await;
+        (brand, self.switched(&token, &brand).await)
     }
 
     /// Boots a stack on an existing data directory (to test restarts).

@@ -16,40 +16,6 @@ async fn me(app: &TestApp, token: &str) -> UserId {
     UserId::parse(me["id"].as_str().unwrap()).unwrap()
 }
 
-async fn create_brand(app: &TestApp, token: &str, slug: &str) -> BrandId {
-    let resp = app
-        .http
-        .post(app.url("/brands"))
-        .bearer_auth(token)
-        .json(&json!({"name": slug, "slug": slug}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["role"], "owner");
-    BrandId::parse(body["id"].as_str().unwrap()).unwrap()
-}
-
-async fn switch(app: &TestApp, token: &str, brand: &BrandId) -> reqwest::Response {
-    app.http
-        .post(app.url("/auth/switch-brand"))
-        .bearer_auth(token)
-        .json(&json!({"brand_id": brand.to_string()}))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn switched(app: &TestApp, token: &str, brand: &BrandId) -> String {
-    let resp = switch(app, token, brand).await;
-    assert_eq!(resp.status(), 200);
-    resp.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A new account seated in `brand` with `role`, holding a token for that brand.
 async fn member(app: &TestApp, email: &str, brand: &BrandId, role: Role) -> Member {
     let (token, _) = app.account(email).await;
@@ -59,7 +25,7 @@ async fn member(app: &TestApp, email: &str, brand: &BrandId, role: Role) -> Memb
         .unwrap();
     Member {
         id,
-        token: switched(app, &token, brand).await,
+        token: app.switched(&token, brand).await,
     }
 }
 
@@ -114,9 +80,9 @@ async fn roles(app: &TestApp, token: &str, brand: &BrandId) -> Vec<(String, Stri
 async fn p02_a_user_in_two_brands_switches_explicitly_and_sees_only_the_active_one() {
     let app = TestApp::spawn().await;
     let (ana, _) = app.account("ana@bloom.example").await;
-    let bloom = create_brand(&app, &ana, "bloom").await;
+    let bloom = app.create_brand(&ana, "bloom").await;
     let (bea, _) = app.account("bea@party.example").await;
-    let party = create_brand(&app, &bea, "party").await;
+    let party = app.create_brand(&bea, "party").await;
     let ana_id = me(&app, &ana).await;
     brands::join(
         &app.running.ctx,
@@ -145,7 +111,7 @@ async fn p02_a_user_in_two_brands_switches_explicitly_and_sees_only_the_active_o
             .status(),
         401
     );
-    let in_bloom = switched(&app, &ana, &bloom).await;
+    let in_bloom = app.switched(&ana, &bloom).await;
     assert_eq!(
         roles(&app, &in_bloom, &bloom).await,
         vec![("ana@bloom.example".into(), "owner".into())]
@@ -157,7 +123,7 @@ async fn p02_a_user_in_two_brands_switches_explicitly_and_sees_only_the_active_o
         404,
         "not the active brand"
     );
-    let in_party = switched(&app, &ana, &party).await;
+    let in_party = app.switched(&ana, &party).await;
     assert_eq!(roles(&app, &in_party, &party).await.len(), 2);
     assert_eq!(
         app.get_auth(&format!("/brands/{bloom}/members"), &in_party)
@@ -172,12 +138,12 @@ async fn p02_a_user_in_two_brands_switches_explicitly_and_sees_only_the_active_o
 async fn p01_members_of_one_brand_reach_nothing_of_another() {
     let app = TestApp::spawn().await;
     let (ana, _) = app.account("ana@bloom.example").await;
-    let bloom = create_brand(&app, &ana, "bloom").await;
-    let ana_in_bloom = switched(&app, &ana, &bloom).await;
+    let bloom = app.create_brand(&ana, "bloom").await;
+    let ana_in_bloom = app.switched(&ana, &bloom).await;
     let ana_id = me(&app, &ana).await;
     let (bea, _) = app.account("bea@party.example").await;
-    let party = create_brand(&app, &bea, "party").await;
-    let mut outsiders = vec![("owner", switched(&app, &bea, &party).await)];
+    let party = app.create_brand(&bea, "party").await;
+    let mut outsiders = vec![("owner", app.switched(&bea, &party).await)];
     for (email, role) in [
         ("al@party.example", Role::Admin),
         ("fu@party.example", Role::FullAccess),
@@ -205,7 +171,7 @@ async fn p01_members_of_one_brand_reach_nothing_of_another() {
             "{role} removes"
         );
         assert_eq!(
-            switch(&app, token, &bloom).await.status(),
+            app.switch(token, &bloom).await.status(),
             403,
             "{role} switches in"
         );
@@ -222,8 +188,8 @@ async fn p01_members_of_one_brand_reach_nothing_of_another() {
 async fn p03_role_changes_follow_the_permission_table() {
     let app = TestApp::spawn().await;
     let (ana, _) = app.account("ana@bloom.example").await;
-    let bloom = create_brand(&app, &ana, "bloom").await;
-    let owner = switched(&app, &ana, &bloom).await;
+    let bloom = app.create_brand(&ana, "bloom").await;
+    let owner = app.switched(&ana, &bloom).await;
     let admin = member(&app, "al@bloom.example", &bloom, Role::Admin).await;
     let full = member(&app, "fu@bloom.example", &bloom, Role::FullAccess).await;
     let team = member(&app, "tm@bloom.example", &bloom, Role::TeamMember).await;
@@ -298,8 +264,8 @@ async fn p03_role_changes_follow_the_permission_table() {
 async fn the_last_owner_stays_and_a_member_who_left_is_shut_out() {
     let app = TestApp::spawn().await;
     let (ana, _) = app.account("ana@bloom.example").await;
-    let bloom = create_brand(&app, &ana, "bloom").await;
-    let owner = switched(&app, &ana, &bloom).await;
+    let bloom = app.create_brand(&ana, "bloom").await;
+    let owner = app.switched(&ana, &bloom).await;
     let ana_id = me(&app, &ana).await;
     assert_eq!(
         patch_role(&app, &owner, &bloom, &ana_id, "admin").await,
@@ -340,7 +306,7 @@ async fn the_last_owner_stays_and_a_member_who_left_is_shut_out() {
 async fn slugs_are_unique_and_validated() {
     let app = TestApp::spawn().await;
     let (ana, _) = app.account("ana@bloom.example").await;
-    create_brand(&app, &ana, "bloom").await;
+    app.create_brand(&ana, "bloom").await;
     let taken = app
         .http
         .post(app.url("/brands"))

@@ -285,15 +285,15 @@ async fn commit(
 
 fn member_audit(
     ctx: &Ctx,
-    actor: &UserId,
+    actor: &str,
     event: &str,
     brand: &BrandId,
     subject: &UserId,
     client: &Client,
 ) -> Write {
-    audit::record(
+    audit::record_as(
         ctx,
-        Some(actor),
+        actor,
         event,
         &format!("brand:{brand} member:{subject}"),
         client,
@@ -332,7 +332,7 @@ pub async fn change_role(
     };
     let audit = member_audit(
         ctx,
-        scope.user(),
+        &scope.actor().label(),
         "member.role_changed",
         scope.brand(),
         user,
@@ -352,7 +352,7 @@ pub async fn remove(
     client: &Client,
 ) -> Result<(), BrandError> {
     let (current, version) = target_role(ctx, scope.brand(), user).await?;
-    let leaving = user == scope.user();
+    let leaving = scope.user() == Some(user);
     if !leaving {
         scope.require(Permission::ManageMembers)?;
         if scope.role() > current {
@@ -373,7 +373,14 @@ pub async fn remove(
     } else {
         "member.removed"
     };
-    let audit = member_audit(ctx, scope.user(), event, scope.brand(), user, client);
+    let audit = member_audit(
+        ctx,
+        &scope.actor().label(),
+        event,
+        scope.brand(),
+        user,
+        client,
+    );
     match commit(ctx, scope.brand(), change, delta, audit).await? {
         true => Ok(()),
         false => Err(BrandError::NoSuchMember),
@@ -396,7 +403,7 @@ pub async fn join(
         item: member_item(brand, user, role, &now),
         condition: Condition::Absent,
     };
-    let audit = member_audit(ctx, user, "member.joined", brand, user, client);
+    let audit = member_audit(ctx, &user.to_string(), "member.joined", brand, user, client);
     // Already a member (`false`): joining again changes nothing.
     commit(ctx, brand, change, i64::from(role == Role::Owner), audit)
         .await

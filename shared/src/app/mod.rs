@@ -1,6 +1,7 @@
 //! Use cases, one module per capability. They take `&Ctx` and typed input and speak only to
 //! the ports.
 
+pub mod api_keys;
 pub mod auth;
 pub mod brands;
 pub mod mailbox_notices;

@@ -8,11 +8,28 @@ use crate::domain::{BrandId, Permission, Role, UserId};
 use crate::keys;
 use serde_json::Value;
 
+/// Who acts: a signed-in user, or an API key of the brand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User(UserId),
+    ApiKey(String),
+}
+
+impl Actor {
+    /// How audit records name the actor.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::User(u) => u.to_string(),
+            Actor::ApiKey(id) => format!("apikey:{id}"),
+        }
+    }
+}
+
 /// An authenticated caller acting in one brand, with the role the table gives them now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrandScope {
     brand: BrandId,
-    user: UserId,
+    actor: Actor,
     role: Role,
 }
 
@@ -48,8 +65,16 @@ impl BrandScope {
         &self.brand
     }
 
-    pub fn user(&self) -> &UserId {
-        &self.user
+    /// The signed-in user, if the actor is one (not an API key).
+    pub fn user(&self) -> Option<&UserId> {
+        match &self.actor {
+            Actor::User(u) => Some(u),
+            Actor::ApiKey(_) => None,
+        }
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
     }
 
     pub fn role(&self) -> Role {
@@ -100,7 +125,24 @@ pub async fn scope(
         .ok_or(ScopeError::NotMember)?;
     Ok(BrandScope {
         brand: *brand,
-        user: *user,
+        actor: Actor::User(*user),
         role,
+    })
+}
+
+/// The scope of a live API key: its own brand, its own role, nothing else (P04).
+pub async fn scope_for_key(ctx: &Ctx, presented: &str) -> Result<BrandScope, ScopeError> {
+    let key = crate::app::api_keys::resolve(ctx, presented)
+        .await?
+        .ok_or(ScopeError::NotMember)?;
+    let brand = ctx.table.get(&keys::brand(&key.brand)).await?;
+    let active = brand.is_some_and(|b| b.get("status").and_then(Value::as_str) == Some("active"));
+    if !active {
+        return Err(ScopeError::NotMember);
+    }
+    Ok(BrandScope {
+        brand: key.brand,
+        actor: Actor::ApiKey(key.id),
+        role: key.role,
     })
 }

@@ -30,10 +30,28 @@ pub struct Principal {
     pub brand: Option<crate::domain::BrandId>,
 }
 
-/// The caller's `BrandScope` in their active brand: membership re-read now.
+/// The caller's `BrandScope`: an API key's own brand and role, or the signed-in user's active
+/// brand with the role their membership has now.
 pub async fn scope(ctx: &Ctx, req: &Request) -> Result<crate::app::tenancy::BrandScope, ApiError> {
+    let token = bearer(req)?;
+    if token.starts_with(crate::app::api_keys::KEY_PREFIX) {
+        return Ok(crate::app::tenancy::scope_for_key(ctx, token).await?);
+    }
     let me = authenticate(ctx, req).await?;
     Ok(crate::app::tenancy::scope(ctx, &me.user, me.brand.as_ref()).await?)
+}
+
+fn bearer(req: &Request) -> Result<&str, ApiError> {
+    let header = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(ApiError::Unauthorized)
 }
 
 pub(crate) fn client(req: &Request) -> Client {
@@ -45,18 +63,7 @@ pub(crate) fn client(req: &Request) -> Client {
 
 /// Resolves `Authorization: Bearer <access token>` to a live session, or 401.
 pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
-    let header = req
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(token) = header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    else {
-        return Err(ApiError::Unauthorized);
-    };
+    let token = bearer(req)?;
     let claims = tokens::verify(ctx, token).await?;
     let user = UserId::parse(&claims.sub).map_err(|_| ApiError::Unauthorized)?;
     // A revoked session ends its access tokens at once, not when they expire.

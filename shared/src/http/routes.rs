@@ -2,7 +2,7 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
-use super::{ApiError, Request, Response, auth, brands, meta};
+use super::{ApiError, Request, Response, api_keys, auth, brands, meta};
 use crate::Ctx;
 use futures::future::BoxFuture;
 use http::Method;
@@ -129,6 +129,24 @@ pub static ROUTES: &[Route] = &[
         path: "/me",
         function: "api-auth",
         handler: handler!(auth::delete_me),
+    },
+    Route {
+        method: Method::POST,
+        path: "/api-keys",
+        function: "api-brands",
+        handler: handler!(api_keys::create),
+    },
+    Route {
+        method: Method::GET,
+        path: "/api-keys",
+        function: "api-brands",
+        handler: handler!(api_keys::list),
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api-keys/{id}",
+        function: "api-brands",
+        handler: handler!(api_keys::revoke),
     },
     Route {
         method: Method::GET,

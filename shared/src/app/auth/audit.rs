@@ -18,15 +18,20 @@ pub fn record(
     subject: &str,
     client: &Client,
 ) -> Write {
-    let now = ctx.clock.now();
     let actor = actor.map_or_else(|| "anonymous".to_owned(), UserId::to_string);
+    record_as(ctx, &actor, event, subject, client)
+}
+
+/// An audit record whose actor is named by `actor` (a user id, or `apikey:<id>`).
+pub fn record_as(ctx: &Ctx, actor: &str, event: &str, subject: &str, client: &Client) -> Write {
+    let now = ctx.clock.now();
     let id = crate::domain::new_id(ctx.clock.as_ref());
     let item = Item::new(Key::new(
         format!("AUDIT#U#{actor}#{}", now.format("%Y-%m")),
         format!("{id}"),
     ))
     .with("event", event)
-    .with("actor", actor.as_str())
+    .with("actor", actor)
     .with("subject", subject)
     .with("ip", client.ip.as_str())
     .with("user_agent", client.user_agent.as_str())

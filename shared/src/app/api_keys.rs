@@ -1,0 +1,271 @@
+//! API keys for machines: a key reaches only its own brand, with its own role (P04). The plain
+//! key is shown once; the table keeps its SHA-256 (P17) and a short visible prefix.
+
+use crate::Ctx;
+use crate::app::auth::{AuthError, Client, audit, random_token, rate_limit, token_hash};
+use crate::app::tenancy::{BrandScope, ScopeError};
+use crate::domain::{BrandId, Permission, Role};
+use crate::keys;
+use crate::ports::{Condition, Item, Key, Query, StoreError, Update, Write};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Every key starts with this, so scanners and humans can recognise one.
+pub const KEY_PREFIX: &str = "atk_";
+/// Requests per minute one key may make.
+pub const REQUESTS_PER_MINUTE: i64 = 600;
+/// Last-used times are written at most this often per key.
+const LAST_USED_EVERY_SECS: i64 = 60;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub view: ApiKeyView,
+    /// The key itself. Shown this once; store it now.
+    pub key: String,
+}
+
+/// A live key, resolved.
+pub struct ResolvedKey {
+    pub id: String,
+    pub brand: BrandId,
+    pub role: Role,
+}
+
+fn record_key(brand: &BrandId, id: &str) -> Key {
+    Key::new(keys::brand_pk(brand), format!("APIKEY#{id}"))
+}
+
+fn lookup_key(hash: &str) -> Key {
+    Key::new(format!("APIKEY#{hash}"), "KEY")
+}
+
+fn text(item: &Item, name: &str) -> String {
+    item.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn view(item: &Item) -> Option<ApiKeyView> {
+    Some(ApiKeyView {
+        id: item.key.sk.strip_prefix("APIKEY#")?.to_owned(),
+        name: text(item, "name"),
+        role: Role::parse(&text(item, "role")).ok()?,
+        prefix: text(item, "prefix"),
+        created_at: text(item, "created_at"),
+        expires_at: item
+            .get("expires")
+            .and_then(Value::as_i64)
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.to_rfc3339()),
+        last_used_at: item
+            .get("last_used_at")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+/// Creates a key in the scope's brand. Only signed-in users create keys, and never with a role
+/// above their own.
+pub async fn create(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    name: &str,
+    role: Role,
+    expires_in_days: Option<u32>,
+    client: &Client,
+) -> Result<CreatedApiKey, ScopeError> {
+    scope.require(Permission::ManageApiKeys)?;
+    let Some(user) = scope.user() else {
+        return Err(ScopeError::Forbidden {
+            role: scope.role(),
+            permission: Permission::ManageApiKeys,
+        });
+    };
+    if role == Role::SuperAdmin || role < scope.role() {
+        return Err(ScopeError::Forbidden {
+            role: scope.role(),
+            permission: Permission::ManageApiKeys,
+        });
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AuthError::Invalid(crate::domain::Invalid::new(
+            "name",
+            "must be 1..=80 characters",
+        ))
+        .into());
+    }
+    let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
+    let secret = random_token(32)?;
+    let key = format!("{KEY_PREFIX}{secret}");
+    let prefix: String = key.chars().take(KEY_PREFIX.len() + 6).collect();
+    let hash = token_hash(&key);
+    let now = ctx.clock.now();
+    let expires = expires_in_days.map(|d| now.timestamp() + i64::from(d) * 86_400);
+    let mut record = Item::new(record_key(scope.brand(), &id))
+        .with("name", name)
+        .with("role", role.as_str())
+        .with("prefix", prefix.as_str())
+        .with("hash", hash.as_str())
+        .with("created_by", user.to_string())
+        .with("created_at", now.to_rfc3339())
+        .with("version", 1);
+    let mut lookup = Item::new(lookup_key(&hash))
+        .with("brand", scope.brand().to_string())
+        .with("id", id.as_str());
+    if let Some(t) = expires {
+        record = record.with("expires", t);
+        // The lookup row disappears by itself once the key expires.
+        lookup = lookup.with("expires_at", t);
+    }
+    let item_view = view(&record).ok_or_else(|| AuthError::Internal("api key view".into()))?;
+    ctx.table
+        .transact(vec![
+            Write::Put {
+                item: record,
+                condition: Condition::Absent,
+            },
+            Write::Put {
+                item: lookup,
+                condition: Condition::Absent,
+            },
+            audit::record(
+                ctx,
+                Some(user),
+                "apikey.created",
+                &format!("brand:{} apikey:{id}", scope.brand()),
+                client,
+            ),
+        ])
+        .await
+        .map_err(AuthError::from)?;
+    Ok(CreatedApiKey {
+        view: item_view,
+        key,
+    })
+}
+
+pub async fn list(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<ApiKeyView>, ScopeError> {
+    scope.require(Permission::ManageApiKeys)?;
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let q = Query::partition(keys::brand_pk(scope.brand()))
+            .prefix("APIKEY#")
+            .after(cursor);
+        let page = ctx.table.query(q).await?;
+        out.extend(
+            page.items
+                .iter()
+                .filter(|i| i.get("revoked_at").is_none())
+                .filter_map(view),
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Revokes a key of the scope's brand; it stops working at once. Returns false if unknown.
+pub async fn revoke(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    id: &str,
+    client: &Client,
+) -> Result<bool, ScopeError> {
+    scope.require(Permission::ManageApiKeys)?;
+    let key = record_key(scope.brand(), id);
+    let Some(record) = ctx.table.get(&key).await? else {
+        return Ok(false);
+    };
+    if record.get("revoked_at").is_some() {
+        return Ok(false);
+    }
+    let hash = text(&record, "hash");
+    let version = record.version().unwrap_or(0);
+    let update = Update::new()
+        .set("revoked_at", ctx.clock.now().to_rfc3339())
+        .set("version", version + 1);
+    let writes = vec![
+        Write::Update {
+            key,
+            update,
+            condition: Condition::VersionEquals(version),
+        },
+        Write::Delete {
+            key: lookup_key(&hash),
+            condition: Condition::None,
+        },
+        audit::record_as(
+            ctx,
+            &scope.actor().label(),
+            "apikey.revoked",
+            &format!("brand:{} apikey:{id}", scope.brand()),
+            client,
+        ),
+    ];
+    match ctx.table.transact(writes).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(AuthError::from(e).into()),
+    }
+}
+
+/// The live key a presented secret belongs to; counts the request against the key's limit and
+/// records when it was last used.
+pub async fn resolve(ctx: &Ctx, presented: &str) -> Result<Option<ResolvedKey>, AuthError> {
+    if !presented.starts_with(KEY_PREFIX) {
+        return Ok(None);
+    }
+    let Some(lookup) = ctx.table.get(&lookup_key(&token_hash(presented))).await? else {
+        return Ok(None);
+    };
+    let Ok(brand) = BrandId::parse(&text(&lookup, "brand")) else {
+        return Ok(None);
+    };
+    let id = text(&lookup, "id");
+    let key = record_key(&brand, &id);
+    let Some(record) = ctx.table.get(&key).await? else {
+        return Ok(None);
+    };
+    let now = ctx.clock.now();
+    let expired = record
+        .get("expires")
+        .and_then(Value::as_i64)
+        .is_some_and(|t| t <= now.timestamp());
+    if record.get("revoked_at").is_some() || expired {
+        return Ok(None);
+    }
+    let Ok(role) = Role::parse(&text(&record, "role")) else {
+        return Ok(None);
+    };
+    rate_limit::hit(ctx, "api-key", &id, REQUESTS_PER_MINUTE, 60).await?;
+    let stale = record
+        .get("last_used_ts")
+        .and_then(Value::as_i64)
+        .is_none_or(|t| now.timestamp() - t >= LAST_USED_EVERY_SECS);
+    if stale {
+        let update = Update::new()
+            .set("last_used_at", now.to_rfc3339())
+            .set("last_used_ts", now.timestamp());
+        if let Err(e) = ctx.table.update(&key, update, Condition::Present).await {
+            tracing::warn!(error = %e, "could not record API key use");
+        }
+    }
+    Ok(Some(ResolvedKey { id, brand, role }))
+}
