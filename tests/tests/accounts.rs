@@ -248,3 +248,81 @@ async fn p21_p30_deleting_the_account_deactivates_it_at_once() {
     assert_eq!(login.status(), 401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_invitation_works_once_for_the_invited_address_and_needs_a_verified_inviter() {
+    let app = TestApp::spawn().await;
+    let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let invite = |email: &str, role: &str| json!({"email": email, "role": role});
+    let url = app.url(&format!("/brands/{brand}/invitations"));
+    let unverified = app
+        .http
+        .post(&url)
+        .bearer_auth(&owner)
+        .json(&invite("sam@bloom.example", "team_member"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unverified.status(), 422, "verify your own email first");
+    let token = link_token(&app, "ana@bloom.example", "/verify-email").await;
+    assert_eq!(
+        status_of(
+            app.post_json("/auth/verify-email", &json!({"token": token}))
+                .await
+        )
+        .await,
+        204
+    );
+    let over = app
+        .http
+        .post(&url)
+        .bearer_auth(&owner)
+        .json(&invite("sam@bloom.example", "super_admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 403);
+    let sent = app
+        .http
+        .post(&url)
+        .bearer_auth(&owner)
+        .json(&invite("Sam@Bloom.example", "full_access"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let mail = outbox(&app).await.pop().unwrap();
+    assert_eq!(mail["to"], "sam@bloom.example");
+    let text = mail["text"].as_str().unwrap();
+    let invitation = text
+        .split("/invitations/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let (eve, _) = app.account("eve@elsewhere.example").await;
+    let accept = |token: &str| {
+        app.http
+            .post(app.url(&format!("/invitations/{invitation}/accept")))
+            .bearer_auth(token.to_owned())
+            .send()
+    };
+    assert_eq!(
+        accept(&eve).await.unwrap().status(),
+        401,
+        "someone else's invitation opens nothing"
+    );
+    let (sam, _) = app.account("sam@bloom.example").await;
+    let joined = accept(&sam).await.unwrap();
+    assert_eq!(joined.status(), 200);
+    let joined: Value = joined.json().await.unwrap();
+    assert_eq!(
+        (joined["slug"].as_str(), joined["role"].as_str()),
+        (Some("bloom"), Some("full_access"))
+    );
+    assert_eq!(accept(&sam).await.unwrap().status(), 401, "single use");
+    app.stop().await;
+}

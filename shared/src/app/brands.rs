@@ -254,7 +254,7 @@ async fn commit(
     brand: &BrandId,
     change: Write,
     owners_delta: i64,
-    audit: Write,
+    with: Vec<Write>,
 ) -> Result<bool, BrandError> {
     let (version, owners) = brand_state(ctx, brand).await?;
     if owners + owners_delta < 1 {
@@ -263,15 +263,15 @@ async fn commit(
     let bump = Update::new()
         .set("version", version + 1)
         .set("owners", owners + owners_delta);
-    let writes = vec![
+    let mut writes = vec![
         change,
         Write::Update {
             key: keys::brand(brand),
             update: bump,
             condition: Condition::VersionEquals(version),
         },
-        audit,
     ];
+    writes.extend(with);
     match ctx.table.transact(writes).await {
         Ok(()) => Ok(true),
         Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(false),
@@ -338,7 +338,7 @@ pub async fn change_role(
         user,
         client,
     );
-    match commit(ctx, scope.brand(), change, delta, audit).await? {
+    match commit(ctx, scope.brand(), change, delta, vec![audit]).await? {
         true => Ok(()),
         false => Err(BrandError::NoSuchMember), // changed or removed meanwhile
     }
@@ -381,7 +381,7 @@ pub async fn remove(
         user,
         client,
     );
-    match commit(ctx, scope.brand(), change, delta, audit).await? {
+    match commit(ctx, scope.brand(), change, delta, vec![audit]).await? {
         true => Ok(()),
         false => Err(BrandError::NoSuchMember),
     }
@@ -395,6 +395,21 @@ pub async fn join(
     role: Role,
     client: &Client,
 ) -> Result<(), BrandError> {
+    join_with(ctx, brand, user, role, client, Vec::new())
+        .await
+        .map(|_| ())
+}
+
+/// Joins, committing `with` (e.g. spending an invitation) in the same transaction. Returns
+/// false, committing nothing, if the user was already a member.
+pub async fn join_with(
+    ctx: &Ctx,
+    brand: &BrandId,
+    user: &UserId,
+    role: Role,
+    client: &Client,
+    with: Vec<Write>,
+) -> Result<bool, BrandError> {
     if role == Role::SuperAdmin {
         return Err(crate::domain::Invalid::new("role", "super_admin is not a brand role").into());
     }
@@ -404,8 +419,7 @@ pub async fn join(
         condition: Condition::Absent,
     };
     let audit = member_audit(ctx, &user.to_string(), "member.joined", brand, user, client);
-    // Already a member (`false`): joining again changes nothing.
-    commit(ctx, brand, change, i64::from(role == Role::Owner), audit)
-        .await
-        .map(|_| ())
+    let mut writes = vec![audit];
+    writes.extend(with);
+    commit(ctx, brand, change, i64::from(role == Role::Owner), writes).await
 }

@@ -4,5 +4,6 @@
 pub mod api_keys;
 pub mod auth;
 pub mod brands;
+pub mod invitations;
 pub mod mailbox_notices;
 pub mod tenancy;

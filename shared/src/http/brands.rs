@@ -126,3 +126,39 @@ pub async fn remove(ctx: &Ctx, req: Request) -> HandlerResult {
     brands::remove(ctx, &scope, &user, &client(&req)).await?;
     no_content()
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    #[schema(example = "sam@bloomballoons.example")]
+    pub email: String,
+    pub role: Role,
+}
+
+/// Invite an address into the active brand (mails a link that works once, for 7 days).
+#[utoipa::path(post, path = "/brands/{id}/invitations", tag = "brands", security(("bearer" = [])), request_body = InviteRequest,
+    params(("id" = String, Path, description = "the active brand's id")),
+    responses((status = 201, body = crate::app::invitations::InvitationView), (status = 403, body = super::Problem),
+              (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn invite(ctx: &Ctx, req: Request) -> HandlerResult {
+    let scope = path_scope(ctx, &req).await?;
+    let body: InviteRequest = json_body(&req)?;
+    let invitation =
+        crate::app::invitations::invite(ctx, &scope, &body.email, body.role, &client(&req)).await?;
+    json_response(StatusCode::CREATED, &invitation)
+}
+
+/// Accept an invitation as the signed-in user (the invited address's account).
+#[utoipa::path(post, path = "/invitations/{token}/accept", tag = "brands", security(("bearer" = [])),
+    params(("token" = String, Path, description = "the token from the emailed link")),
+    responses((status = 200, body = BrandView), (status = 401, body = super::Problem)))]
+pub async fn accept_invitation(ctx: &Ctx, req: Request) -> HandlerResult {
+    let me = authenticate(ctx, &req).await?;
+    let token = req
+        .path_parameters()
+        .first("token")
+        .unwrap_or_default()
+        .to_owned();
+    let brand = crate::app::invitations::accept(ctx, &me.user, &token, &client(&req)).await?;
+    json_response(StatusCode::OK, &brand)
+}

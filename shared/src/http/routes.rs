@@ -132,6 +132,18 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: Method::POST,
+        path: "/brands/{id}/invitations",
+        function: "api-brands",
+        handler: handler!(brands::invite),
+    },
+    Route {
+        method: Method::POST,
+        path: "/invitations/{token}/accept",
+        function: "api-brands",
+        handler: handler!(brands::accept_invitation),
+    },
+    Route {
+        method: Method::POST,
         path: "/api-keys",
         function: "api-brands",
         handler: handler!(api_keys::create),

@@ -11,6 +11,7 @@ use serde_json::Value;
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    Invitation,
 }
 
 impl Purpose {
@@ -18,6 +19,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "VERIFY",
             Purpose::ResetPassword => "RESET",
+            Purpose::Invitation => "INVITE",
         }
     }
 
@@ -25,6 +27,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => 48 * 3600,
             Purpose::ResetPassword => 3600,
+            Purpose::Invitation => 7 * 24 * 3600,
         }
     }
 }
@@ -35,11 +38,21 @@ fn key(purpose: Purpose, hash: &str) -> Key {
 
 /// A new token for `user` and the write that stores it.
 pub fn issue(ctx: &Ctx, purpose: Purpose, user: &UserId) -> Result<(String, Write), AuthError> {
+    issue_with(ctx, purpose, vec![("user", Value::from(user.to_string()))])
+}
+
+/// A new token carrying `fields`, and the write that stores it.
+pub fn issue_with(
+    ctx: &Ctx,
+    purpose: Purpose,
+    fields: Vec<(&str, Value)>,
+) -> Result<(String, Write), AuthError> {
     let token = random_token(32)?;
     let expires_at = ctx.clock.now().timestamp() + purpose.lifetime_secs();
-    let item = Item::new(key(purpose, &token_hash(&token)))
-        .with("user", user.to_string())
-        .with("expires_at", expires_at);
+    let mut item = Item::new(key(purpose, &token_hash(&token))).with("expires_at", expires_at);
+    for (name, value) in fields {
+        item = item.with(name, value);
+    }
     Ok((
         token,
         Write::Put {
@@ -55,16 +68,26 @@ pub async fn redeem(
     purpose: Purpose,
     token: &str,
 ) -> Result<(UserId, Write), AuthError> {
+    let (item, spend) = redeem_item(ctx, purpose, token).await?;
+    let user = UserId::parse(item.get("user").and_then(Value::as_str).unwrap_or_default())
+        .map_err(|_| AuthError::InvalidCredentials)?;
+    Ok((user, spend))
+}
+
+/// A live token's stored fields, and the write that spends it.
+pub async fn redeem_item(
+    ctx: &Ctx,
+    purpose: Purpose,
+    token: &str,
+) -> Result<(Item, Write), AuthError> {
     let key = key(purpose, &token_hash(token));
     let item = ctx
         .table
         .get(&key)
         .await?
         .ok_or(AuthError::InvalidCredentials)?;
-    let user = UserId::parse(item.get("user").and_then(Value::as_str).unwrap_or_default())
-        .map_err(|_| AuthError::InvalidCredentials)?;
     Ok((
-        user,
+        item,
         Write::Delete {
             key,
             condition: Condition::Present,

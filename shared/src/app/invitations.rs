@@ -1,0 +1,132 @@
+//! Invitations: a member who may manage members invites an address into the active brand with
+//! a role (at most their own). The link works once, for a week, and only for an account with
+//! that address. Inviting needs a verified email.
+
+use crate::Ctx;
+use crate::app::auth::one_time::{self, Purpose};
+use crate::app::auth::{AuthError, Client, accounts, audit, token_hash};
+use crate::app::brands::{self, BrandError, BrandView};
+use crate::app::tenancy::{BrandScope, ScopeError};
+use crate::domain::{BrandId, Email, Permission, Role, UserId};
+use crate::keys;
+use crate::ports::Mail;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InvitationView {
+    pub email: String,
+    pub role: Role,
+    pub expires_at: String,
+}
+
+pub async fn invite(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    email: &str,
+    role: Role,
+    client: &Client,
+) -> Result<InvitationView, BrandError> {
+    scope.require(Permission::ManageMembers)?;
+    let forbidden = || ScopeError::Forbidden {
+        role: scope.role(),
+        permission: Permission::ManageMembers,
+    };
+    let inviter = scope.user().ok_or_else(forbidden)?;
+    if !scope.role().may_grant(role) {
+        return Err(forbidden().into());
+    }
+    let profile = accounts::profile(ctx, inviter)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    if !profile.email_verified {
+        return Err(AuthError::Invalid(crate::domain::Invalid::new(
+            "email",
+            "verify your own email before inviting others",
+        ))
+        .into());
+    }
+    let email = Email::parse(email)?;
+    let brand = ctx
+        .table
+        .get(&keys::brand(scope.brand()))
+        .await?
+        .ok_or(BrandError::NoSuchMember)?;
+    let brand_name = brand
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("a brand")
+        .to_owned();
+    let fields = vec![
+        ("brand", Value::from(scope.brand().to_string())),
+        ("role", Value::from(role.as_str())),
+        ("email", Value::from(email.as_str())),
+        ("invited_by", Value::from(inviter.to_string())),
+    ];
+    let (token, store) = one_time::issue_with(ctx, Purpose::Invitation, fields)?;
+    let subject = format!(
+        "brand:{} invitee:{} role:{role}",
+        scope.brand(),
+        token_hash(email.as_str())
+    );
+    ctx.table
+        .transact(vec![
+            store,
+            audit::record(ctx, Some(inviter), "member.invited", &subject, client),
+        ])
+        .await?;
+    let expires = ctx.clock.now() + chrono::Duration::days(7);
+    let mail = Mail {
+        to: email.clone(),
+        subject: format!("{} invited you to {brand_name} on Atelier", profile.name),
+        text: format!(
+            "{} invited you to join {brand_name} on Atelier as {}.\n\nAccept: {}/invitations/{token}\n\nThe link works once, for 7 days, for an account with this email address.",
+            profile.name,
+            role.as_str().replace('_', " "),
+            ctx.config.app_url
+        ),
+        idempotency_key: format!("invite-{}", token_hash(&token)),
+    };
+    ctx.mailer
+        .send(mail)
+        .await
+        .map_err(|e| AuthError::Internal(e.to_string()))?;
+    Ok(InvitationView {
+        email: email.to_string(),
+        role,
+        expires_at: expires.to_rfc3339(),
+    })
+}
+
+/// Accepts an invitation as the signed-in user, whose address must be the invited one.
+pub async fn accept(
+    ctx: &Ctx,
+    user: &UserId,
+    token: &str,
+    client: &Client,
+) -> Result<BrandView, BrandError> {
+    let (invitation, spend) = one_time::redeem_item(ctx, Purpose::Invitation, token).await?;
+    let text = |n: &str| {
+        invitation
+            .get(n)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let profile = accounts::profile(ctx, user)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    if profile.email != text("email") {
+        // Someone else's invitation: as good as no invitation.
+        return Err(AuthError::InvalidCredentials.into());
+    }
+    let brand = BrandId::parse(&text("brand")).map_err(|_| AuthError::InvalidCredentials)?;
+    let role = Role::parse(&text("role")).map_err(|_| AuthError::InvalidCredentials)?;
+    // The link is spent in the same transaction as the joining; a member already keeps it.
+    brands::join_with(ctx, &brand, user, role, client, vec![spend]).await?;
+    brands::mine(ctx, user)
+        .await?
+        .into_iter()
+        .find(|b| b.id == brand.to_string())
+        .ok_or(BrandError::NoSuchMember)
+}
