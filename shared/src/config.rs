@@ -66,6 +66,14 @@ pub struct Config {
     pub mail_from: String,
     /// Send email through Resend; without it, email goes to the local outbox.
     pub resend: Option<Resend>,
+    /// Sign in with Apple: our Services ID (the tokens' `aud`) and Apple's keys URL.
+    pub apple: Option<Apple>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Apple {
+    pub client_id: String,
+    pub keys_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +104,7 @@ impl Config {
             app_url: DEFAULT_APP_URL.into(),
             mail_from: DEFAULT_MAIL_FROM.into(),
             resend: None,
+            apple: None,
         }
     }
 
@@ -180,6 +189,13 @@ impl Config {
             app_url: var("ATELIER_APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()),
             mail_from: var("ATELIER_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
             resend,
+            apple: var("ATELIER_APPLE_CLIENT_ID")
+                .filter(|c| !c.is_empty())
+                .map(|client_id| Apple {
+                    client_id,
+                    keys_url: var("ATELIER_APPLE_KEYS_URL")
+                        .unwrap_or_else(|| crate::adapters::http::APPLE_KEYS_URL.into()),
+                }),
         })
     }
 }

@@ -4,7 +4,7 @@ use crate::adapters::aws::{DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue}
 use crate::adapters::embedded::{
     self, DirBlobs, EmbeddedQueue, KeyFileCipher, KeyFileSigner, Outbox, QueueSettings, RedbTable,
 };
-use crate::adapters::http::ResendMailer;
+use crate::adapters::http::{AppleVerifier, ResendMailer};
 use crate::config::{Backend, Config, ConfigError};
 use crate::ports::{Blobs, Cipher, Clock, Mailer, Queue, Signer, SystemClock, Table};
 use std::sync::Arc;
@@ -35,6 +35,8 @@ pub struct Ctx {
     pub cipher: Arc<dyn Cipher>,
     pub signer: Arc<dyn Signer>,
     pub mailer: Arc<dyn Mailer>,
+    /// Sign in with Apple, when configured.
+    pub apple: Option<Arc<AppleVerifier>>,
     pub blobs: Arc<dyn Blobs>,
     pub queues: Queues,
     pub embedded: Option<Arc<Embedded>>,
@@ -89,6 +91,7 @@ impl Ctx {
         let mailer = mailer(&config)?.unwrap_or_else(|| outbox.clone());
         Ok(Self {
             mailer,
+            apple: apple(&config)?,
             clock,
             table: table.clone(),
             cipher: Arc::new(cipher),
@@ -128,6 +131,7 @@ impl Ctx {
             .ok_or_else(|| ConfigError("the aws backend needs a mail provider".into()))?;
         Ok(Self {
             mailer,
+            apple: apple(&config)?,
             table: Arc::new(DynamoTable::new(
                 clients.dynamodb,
                 names.table,
@@ -152,6 +156,16 @@ impl Ctx {
             config: Arc::new(config),
         })
     }
+}
+
+/// The Apple identity-token verifier, if configured.
+fn apple(config: &Config) -> Result<Option<Arc<AppleVerifier>>, ConfigError> {
+    let Some(apple) = &config.apple else {
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(
+        AppleVerifier::new(&apple.keys_url, &apple.client_id).map_err(ConfigError)?,
+    )))
 }
 
 /// The Resend mailer, if configured.

@@ -29,6 +29,16 @@ impl TestApp {
         app
     }
 
+    /// Boots a fresh stack with its configuration adjusted by `adjust`.
+    pub async fn spawn_configured(adjust: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> Self {
+        let dir = TempDir::new().unwrap();
+        let mut config = Config::embedded(dir.path());
+        adjust(&mut config);
+        let mut app = Self::spawn_with(config, clock).await;
+        app._dir = Some(dir);
+        app
+    }
+
     /// Boots a fresh stack whose time is `clock` (to test expiry, lockout windows…).
     pub async fn spawn_with_clock(clock: Arc<dyn Clock>) -> Self {
         let dir = TempDir::new().unwrap();

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod fake;
 pub mod fixtures;
 
 /// Generates one test per adapter for a conformance case:

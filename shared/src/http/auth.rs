@@ -477,3 +477,45 @@ pub async fn outbox(ctx: &Ctx, _req: Request) -> HandlerResult {
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     json_response(StatusCode::OK, &entries)
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppleSignInRequest {
+    /// The identity token Apple returned to the app.
+    pub id_token: String,
+    /// The nonce the app passed to Apple (raw, or as its SHA-256 hex).
+    pub nonce: String,
+    /// The name Apple shares on the first sign-in only.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub device: Option<String>,
+    #[serde(default)]
+    pub refresh_token_in_body: bool,
+}
+
+/// Sign in with Apple: the identity token is verified server-side; a new Apple user gets a
+/// consumer account without any brand.
+#[utoipa::path(post, path = "/auth/apple", tag = "auth", request_body = AppleSignInRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn apple(ctx: &Ctx, req: Request) -> HandlerResult {
+    let verifier = ctx.apple.as_ref().ok_or(ApiError::NotFound)?;
+    let body: AppleSignInRequest = json_body(&req)?;
+    let identity = verifier
+        .verify(&body.id_token, &body.nonce, ctx.clock.now().timestamp())
+        .await
+        .map_err(|e| match e {
+            crate::adapters::http::AppleError::Refused => ApiError::Unauthorized,
+            crate::adapters::http::AppleError::Unavailable(m) => ApiError::Unavailable(m),
+        })?;
+    let device = body
+        .device
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .take(80)
+        .collect::<String>();
+    let g = accounts::apple_sign_in(ctx, &identity, body.name.as_deref(), &device, &client(&req))
+        .await?;
+    granted(g, body.refresh_token_in_body)
+}

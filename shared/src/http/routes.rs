@@ -161,6 +161,12 @@ pub static ROUTES: &[Route] = &[
         handler: handler!(api_keys::revoke),
     },
     Route {
+        method: Method::POST,
+        path: "/auth/apple",
+        function: "api-auth",
+        handler: handler!(auth::apple),
+    },
+    Route {
         method: Method::GET,
         path: "/dev/outbox",
         function: "local",

@@ -30,6 +30,11 @@ impl ManualClock {
         Self::new(Utc::now())
     }
 
+    /// The current time in epoch seconds.
+    pub fn now_ts(&self) -> i64 {
+        self.now().timestamp()
+    }
+
     pub fn advance(&self, by: Duration) {
         *self.0.lock().expect("clock lock") += by;
     }

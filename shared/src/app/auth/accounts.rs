@@ -445,3 +445,95 @@ pub async fn profile(ctx: &Ctx, user: &UserId) -> Result<Option<Profile>, AuthEr
         created_at: text("created_at"),
     }))
 }
+
+fn apple_key(sub: &str) -> Key {
+    Key::new(format!("APPLE#{sub}"), "USER")
+}
+
+/// Signs in with a verified Apple identity: the account linked to Apple's `sub`, or a new
+/// consumer account (no brand, no password). A relay address is stored as given; an address
+/// that already belongs to another account is not taken over.
+pub async fn apple_sign_in(
+    ctx: &Ctx,
+    identity: &crate::adapters::http::AppleIdentity,
+    name: Option<&str>,
+    device: &str,
+    client: &Client,
+) -> Result<sessions::Granted, AuthError> {
+    rate_limit::hit(ctx, "login-ip", &client.ip, LOGINS_PER_IP_PER_MINUTE, 60).await?;
+    if let Some(link) = ctx.table.get(&apple_key(&identity.sub)).await? {
+        let user = UserId::parse(link.get("user").and_then(Value::as_str).unwrap_or_default())
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let active = profile(ctx, &user).await?.is_some();
+        if !active {
+            return Err(AuthError::InvalidCredentials);
+        }
+        return sessions::start(ctx, &user, device, client, Vec::new()).await;
+    }
+    let user = UserId::new(ctx.clock.as_ref());
+    let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
+    let name = name
+        .and_then(|n| PersonName::parse(n).ok())
+        .map_or_else(|| "Apple user".to_owned(), |n| n.as_str().to_owned());
+    let mut item = Item::new(profile_key(&user))
+        .with("name", name)
+        .with("email_verified", identity.email_verified)
+        .with("private_relay", identity.private_relay)
+        .with("apple_sub", identity.sub.as_str())
+        .with("status", "active")
+        .with("created_at", ctx.clock.now().to_rfc3339())
+        .with("version", 1);
+    if let Some(e) = &email {
+        item = item.with("email", e.as_str());
+    }
+    let link = Write::Put {
+        item: Item::new(apple_key(&identity.sub)).with("user", user.to_string()),
+        condition: Condition::Absent,
+    };
+    let profile_write = Write::Put {
+        item,
+        condition: Condition::Absent,
+    };
+    let audit = audit::record(
+        ctx,
+        Some(&user),
+        "account.signed_up_with_apple",
+        &format!("user:{user}"),
+        client,
+    );
+    let claim = email.as_ref().map(|e| Write::Put {
+        item: Item::new(email_key(e)).with("user", user.to_string()),
+        condition: Condition::Absent,
+    });
+    let with_email: Vec<Write> = [
+        Some(link.clone()),
+        Some(profile_write.clone()),
+        Some(audit.clone()),
+        claim,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let with_email_len = with_email.len();
+    match ctx.table.transact(with_email).await {
+        Ok(()) => {}
+        // The address belongs to another account: keep it on this profile only.
+        Err(StoreError::TransactionConditionFailed { index })
+            if index == 3 && with_email_len == 4 =>
+        {
+            ctx.table
+                .transact(vec![link, profile_write, audit])
+                .await
+                .map_err(|e| match e {
+                    StoreError::TransactionConditionFailed { .. } => AuthError::InvalidCredentials,
+                    other => other.into(),
+                })?;
+        }
+        // Another sign-in with the same Apple id won the race.
+        Err(StoreError::TransactionConditionFailed { .. }) => {
+            return Err(AuthError::InvalidCredentials);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    sessions::start(ctx, &user, device, client, Vec::new()).await
+}
