@@ -54,6 +54,8 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Make the account with this email a platform operator (super_admin).
+    GrantSuperAdmin { email: String },
     /// Move every message from the gmail-sync DLQ back to its queue (embedded backend).
     RedriveDlq,
 }
@@ -111,6 +113,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             name: Some(name), ..
         } => {
             println!("{}", run_job(&ctx, &name).await?);
+            Ok(())
+        }
+        Command::GrantSuperAdmin { email } => {
+            let user = atelier_core::app::platform::grant_operator(&ctx, &email)
+                .await
+                .map_err(|e| format!("{e} (is there an account with that email?)"))?;
+            println!("{email} ({user}) is now a platform operator");
             Ok(())
         }
         Command::RedriveDlq => {

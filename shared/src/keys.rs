@@ -11,6 +11,9 @@ pub fn brand_pk(brand: &BrandId) -> String {
     format!("{BRAND_PREFIX}{brand}")
 }
 
+/// The GSI2 partition listing every brand.
+pub const ALL_BRANDS: &str = "PLATFORM#BRANDS";
+
 /// A brand's own record.
 pub fn brand(brand: &BrandId) -> Key {
     Key::new(brand_pk(brand), "BRAND")

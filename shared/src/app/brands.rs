@@ -108,6 +108,9 @@ pub async fn create(
         .with("slug", slug.as_str())
         .with("status", "active")
         .with("owners", 1)
+        // Every brand in one index partition, for the platform operator's list (small, rare).
+        .with("GSI2PK", keys::ALL_BRANDS)
+        .with("GSI2SK", brand.to_string())
         .with("created_by", creator.to_string())
         .with("created_at", now.as_str())
         .with("version", 1);

@@ -6,4 +6,5 @@ pub mod auth;
 pub mod brands;
 pub mod invitations;
 pub mod mailbox_notices;
+pub mod platform;
 pub mod tenancy;

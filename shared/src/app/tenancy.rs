@@ -146,3 +146,12 @@ pub async fn scope_for_key(ctx: &Ctx, presented: &str) -> Result<BrandScope, Sco
         role: key.role,
     })
 }
+
+/// The platform operator's scope in a brand, for the audited platform routes only.
+pub(crate) fn operator_scope(brand: BrandId, operator: UserId) -> BrandScope {
+    BrandScope {
+        brand,
+        actor: Actor::User(operator),
+        role: Role::SuperAdmin,
+    }
+}

@@ -2,6 +2,7 @@
 //! Lambda function and the local server) calls: request id, CORS, body limit, routing,
 //! problem+json errors, panic containment.
 
+pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod brands;

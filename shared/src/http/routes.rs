@@ -2,7 +2,7 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
-use super::{ApiError, Request, Response, api_keys, auth, brands, meta};
+use super::{ApiError, Request, Response, admin, api_keys, auth, brands, meta};
 use crate::Ctx;
 use futures::future::BoxFuture;
 use http::Method;
@@ -165,6 +165,30 @@ pub static ROUTES: &[Route] = &[
         path: "/auth/apple",
         function: "api-auth",
         handler: handler!(auth::apple),
+    },
+    Route {
+        method: Method::GET,
+        path: "/admin/brands",
+        function: "api-admin",
+        handler: handler!(admin::brands),
+    },
+    Route {
+        method: Method::GET,
+        path: "/admin/brands/{id}/members",
+        function: "api-admin",
+        handler: handler!(admin::members),
+    },
+    Route {
+        method: Method::POST,
+        path: "/admin/brands/{id}/suspend",
+        function: "api-admin",
+        handler: handler!(admin::suspend),
+    },
+    Route {
+        method: Method::POST,
+        path: "/admin/brands/{id}/restore",
+        function: "api-admin",
+        handler: handler!(admin::restore),
     },
     Route {
         method: Method::GET,

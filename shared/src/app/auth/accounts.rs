@@ -407,6 +407,11 @@ pub async fn login(
     sessions::start(ctx, &user, device, client, Vec::new()).await
 }
 
+/// The account with this address, if any.
+pub async fn find_by_email(ctx: &Ctx, email: &Email) -> Result<Option<(UserId, Item)>, AuthError> {
+    find(ctx, email).await
+}
+
 async fn find(ctx: &Ctx, email: &Email) -> Result<Option<(UserId, Item)>, AuthError> {
     let Some(index) = ctx.table.get(&email_key(email)).await? else {
         return Ok(None);

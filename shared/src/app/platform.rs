@@ -1,0 +1,191 @@
+//! The platform operator (super_admin): cross-brand acts, each one audited with the
+//! operator's identity. Operators are named on their profile (`platform_role`), granted by the
+//! `atelier grant-super-admin` command, never through a brand.
+
+use crate::Ctx;
+use crate::app::auth::{AuthError, Client, accounts, audit};
+use crate::app::brands::{BrandError, MemberView};
+use crate::app::tenancy::{ScopeError, operator_scope};
+use crate::domain::{BrandId, Email, Permission, Role, UserId};
+use crate::keys;
+use crate::ports::{Condition, Index, Item, Query, Update, Write};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlatformBrand {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub status: String,
+    pub created_at: String,
+}
+
+fn text(item: &Item, name: &str) -> String {
+    item.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Checks that the user is a platform operator now.
+pub async fn require_operator(ctx: &Ctx, user: &UserId) -> Result<(), ScopeError> {
+    let profile = ctx.table.get(&accounts::profile_key(user)).await?;
+    let operator = profile.is_some_and(|p| {
+        p.get("status").and_then(Value::as_str) == Some("active")
+            && p.get("platform_role").and_then(Value::as_str) == Some(Role::SuperAdmin.as_str())
+    });
+    if operator {
+        Ok(())
+    } else {
+        Err(ScopeError::Forbidden {
+            role: Role::TeamMember,
+            permission: Permission::ManageBrand,
+        })
+    }
+}
+
+async fn audited(
+    ctx: &Ctx,
+    operator: &UserId,
+    event: &str,
+    subject: &str,
+    client: &Client,
+) -> Result<(), AuthError> {
+    ctx.table
+        .transact(vec![audit::record(
+            ctx,
+            Some(operator),
+            event,
+            subject,
+            client,
+        )])
+        .await?;
+    Ok(())
+}
+
+pub async fn list_brands(
+    ctx: &Ctx,
+    operator: &UserId,
+    client: &Client,
+) -> Result<Vec<PlatformBrand>, BrandError> {
+    require_operator(ctx, operator).await?;
+    audited(ctx, operator, "platform.brands_listed", "platform", client).await?;
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = ctx
+            .table
+            .query(
+                Query::partition(keys::ALL_BRANDS)
+                    .on(Index::Gsi2)
+                    .after(cursor),
+            )
+            .await?;
+        for b in page.items {
+            out.push(PlatformBrand {
+                id: text(&b, "GSI2SK"),
+                name: text(&b, "name"),
+                slug: text(&b, "slug"),
+                status: text(&b, "status"),
+                created_at: text(&b, "created_at"),
+            });
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Suspends (`active = false`) or restores a brand. A suspended brand's members and keys open
+/// nothing until it is restored.
+pub async fn set_active(
+    ctx: &Ctx,
+    operator: &UserId,
+    brand: &BrandId,
+    active: bool,
+    client: &Client,
+) -> Result<(), BrandError> {
+    require_operator(ctx, operator).await?;
+    let item = ctx
+        .table
+        .get(&keys::brand(brand))
+        .await?
+        .ok_or(BrandError::NoSuchMember)?;
+    let version = item.version().unwrap_or(0);
+    let status = if active { "active" } else { "suspended" };
+    let event = if active {
+        "platform.brand_restored"
+    } else {
+        "platform.brand_suspended"
+    };
+    let update = Update::new()
+        .set("status", status)
+        .set("version", version + 1);
+    ctx.table
+        .transact(vec![
+            Write::Update {
+                key: keys::brand(brand),
+                update,
+                condition: Condition::VersionEquals(version),
+            },
+            audit::record(
+                ctx,
+                Some(operator),
+                event,
+                &format!("brand:{brand}"),
+                client,
+            ),
+        ])
+        .await?;
+    Ok(())
+}
+
+pub async fn members(
+    ctx: &Ctx,
+    operator: &UserId,
+    brand: &BrandId,
+    client: &Client,
+) -> Result<Vec<MemberView>, BrandError> {
+    require_operator(ctx, operator).await?;
+    ctx.table
+        .get(&keys::brand(brand))
+        .await?
+        .ok_or(BrandError::NoSuchMember)?;
+    audited(
+        ctx,
+        operator,
+        "platform.members_viewed",
+        &format!("brand:{brand}"),
+        client,
+    )
+    .await?;
+    crate::app::brands::members(ctx, &operator_scope(*brand, *operator)).await
+}
+
+/// Makes the account with this address a platform operator (the operator command).
+pub async fn grant_operator(ctx: &Ctx, email: &str) -> Result<UserId, AuthError> {
+    let email = Email::parse(email)?;
+    let (user, _) = accounts::find_by_email(ctx, &email)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    let update = Update::new().set("platform_role", Role::SuperAdmin.as_str());
+    ctx.table
+        .transact(vec![
+            Write::Update {
+                key: accounts::profile_key(&user),
+                update,
+                condition: Condition::Present,
+            },
+            audit::record_as(
+                ctx,
+                "operator-command",
+                "platform.operator_granted",
+                &format!("user:{user}"),
+                &Client::default(),
+            ),
+        ])
+        .await?;
+    Ok(user)
+}
