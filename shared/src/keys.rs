@@ -14,6 +14,9 @@ pub fn brand_pk(brand: &BrandId) -> String {
 /// The GSI2 partition listing every brand.
 pub const ALL_BRANDS: &str = "PLATFORM#BRANDS";
 
+/// The GSI2 partition of deleted accounts awaiting anonymisation, by due time.
+pub const ANONYMISE_QUEUE: &str = "PLATFORM#ANONYMISE";
+
 /// A brand's own record.
 pub fn brand(brand: &BrandId) -> Key {
     Key::new(brand_pk(brand), "BRAND")

@@ -326,3 +326,66 @@ async fn an_invitation_works_once_for_the_invited_address_and_needs_a_verified_i
     assert_eq!(accept(&sam).await.unwrap().status(), 401, "single use");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn p30_a_deleted_account_is_anonymised_after_the_audit_window_and_its_address_freed() {
+    use atelier_core::ports::ManualClock;
+    use atelier_core::workers::jobs::run_retention;
+    use std::sync::Arc;
+    let clock = Arc::new(ManualClock::starting_now());
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    let (access, _) = app.account("ana@bloom.example").await;
+    let me: Value = app.get_auth("/me", &access).await.json().await.unwrap();
+    let user = me["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.http
+            .delete(app.url("/me"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let ctx = &app.running.ctx;
+    let profile_key = atelier_core::ports::Key::new(format!("U#{user}"), "PROFILE");
+
+    // Within the window the profile stays for the audit trail.
+    clock.advance(chrono::Duration::days(29));
+    run_retention(ctx).await.unwrap();
+    assert_eq!(
+        ctx.table
+            .get(&profile_key)
+            .await
+            .unwrap()
+            .unwrap()
+            .get("email")
+            .and_then(Value::as_str),
+        Some("ana@bloom.example")
+    );
+
+    clock.advance(chrono::Duration::days(2));
+    let done = run_retention(ctx).await.unwrap();
+    assert_eq!(
+        done,
+        vec!["account-anonymisation: anonymised 1 deleted accounts"]
+    );
+    let profile = ctx.table.get(&profile_key).await.unwrap().unwrap();
+    assert_eq!(profile.get("email"), None);
+    assert_eq!(profile.get("password_hash"), None);
+    assert_eq!(
+        profile.get("name").and_then(Value::as_str),
+        Some("Deleted user")
+    );
+    assert_eq!(
+        run_retention(ctx).await.unwrap(),
+        vec!["account-anonymisation: anonymised 0 deleted accounts"],
+        "idempotent"
+    );
+
+    // The address is free: a new account can use it, and logs in.
+    let (fresh, _) = app.account("ana@bloom.example").await;
+    let me_again: Value = app.get_auth("/me", &fresh).await.json().await.unwrap();
+    assert_ne!(me_again["id"].as_str().unwrap(), user);
+    app.stop().await;
+}

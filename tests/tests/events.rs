@@ -117,3 +117,19 @@ async fn an_sqs_record_without_an_id_fails_the_whole_batch() {
             .any(|f| f.item_identifier.is_empty())
     );
 }
+
+#[tokio::test]
+async fn the_daily_schedule_event_runs_the_retention_jobs() {
+    let dir = TempDir::new().unwrap();
+    let ctx = ctx(&dir).await;
+    // The function ignores the event's content; it must still be a well-formed schedule event.
+    let event: serde_json::Value = serde_json::from_str(&event("eventbridge-daily.json")).unwrap();
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    let done = atelier_core::workers::jobs::run_retention(&ctx)
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        vec!["account-anonymisation: anonymised 0 deleted accounts"]
+    );
+}

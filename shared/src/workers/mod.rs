@@ -5,6 +5,7 @@
 
 pub mod envelope;
 pub mod gmail_sync;
+pub mod jobs;
 pub mod poller;
 pub mod runner;
 

@@ -6,6 +6,7 @@ use super::one_time::{self, Purpose};
 use super::{AuthError, Client, audit, lockout, passwords, rate_limit, sessions, token_hash};
 use crate::Ctx;
 use crate::domain::{Email, NewPassword, PersonName, UserId};
+use crate::keys;
 use crate::ports::{Condition, Item, Key, Mail, StoreError, Update, Write};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -337,9 +338,14 @@ pub async fn delete_account(ctx: &Ctx, user: &UserId, client: &Client) -> Result
     let update = Update::new()
         .set("status", "deleted")
         .set("deleted_at", now.to_rfc3339())
+        // Queued for anonymisation by due time (GSI2), for the retention sweep.
+        .set("GSI2PK", keys::ANONYMISE_QUEUE)
         .set(
-            "anonymise_after",
-            (now + chrono::Duration::days(ANONYMISE_AFTER_DAYS)).timestamp(),
+            "GSI2SK",
+            anonymise_sort_key(
+                (now + chrono::Duration::days(ANONYMISE_AFTER_DAYS)).timestamp(),
+                user,
+            ),
         )
         .set("version", version + 1);
     ctx.table
@@ -541,4 +547,87 @@ pub async fn apple_sign_in(
         Err(e) => return Err(e.into()),
     }
     sessions::start(ctx, &user, device, client, Vec::new()).await
+}
+
+/// Sorts the anonymisation queue by due time (zero-padded so strings sort as numbers).
+fn anonymise_sort_key(due: i64, user: &UserId) -> String {
+    format!("{due:012}#{user}")
+}
+
+/// Anonymises every deleted account whose audit window has passed: the profile keeps its id
+/// (audit records point at it) but loses name, email, password and Apple link, and the email
+/// is free again. Returns how many were anonymised.
+pub async fn anonymise_due(ctx: &Ctx) -> Result<usize, AuthError> {
+    let now = ctx.clock.now();
+    let due = crate::ports::SortKey::AtMost(format!("{:012}~", now.timestamp()));
+    let mut done = 0;
+    loop {
+        let q = crate::ports::Query::partition(keys::ANONYMISE_QUEUE)
+            .on(crate::ports::Index::Gsi2)
+            .sort(due.clone())
+            .limit(100);
+        let page = ctx.table.query(q).await?;
+        if page.items.is_empty() {
+            return Ok(done);
+        }
+        for profile in page.items {
+            let Ok(user) = UserId::parse(profile.key.pk.trim_start_matches("U#")) else {
+                continue;
+            };
+            let version = profile.version().unwrap_or(0);
+            let update = Update::new()
+                .set("name", "Deleted user")
+                .set("status", "anonymised")
+                .set("anonymised_at", now.to_rfc3339())
+                .set("version", version + 1)
+                .remove("email")
+                .remove("password_hash")
+                .remove("apple_sub")
+                .remove("GSI2PK")
+                .remove("GSI2SK");
+            let mut writes = vec![Write::Update {
+                key: profile_key(&user),
+                update,
+                condition: Condition::VersionEquals(version),
+            }];
+            if let Some(email) = profile
+                .get("email")
+                .and_then(Value::as_str)
+                .and_then(|e| Email::parse(e).ok())
+            {
+                // Only this account's claim on the address is released.
+                let mine = Condition::AttrEquals("user".into(), Value::from(user.to_string()));
+                if ctx
+                    .table
+                    .get(&email_key(&email))
+                    .await?
+                    .is_some_and(|i| mine.holds(Some(&i)))
+                {
+                    writes.push(Write::Delete {
+                        key: email_key(&email),
+                        condition: mine,
+                    });
+                }
+            }
+            if let Some(sub) = profile.get("apple_sub").and_then(Value::as_str) {
+                writes.push(Write::Delete {
+                    key: apple_key(sub),
+                    condition: Condition::None,
+                });
+            }
+            writes.push(audit::record_as(
+                ctx,
+                "retention-sweep",
+                "account.anonymised",
+                &format!("user:{user}"),
+                &Client::default(),
+            ));
+            match ctx.table.transact(writes).await {
+                Ok(()) => done += 1,
+                // Changed meanwhile; the next sweep sees it again.
+                Err(StoreError::TransactionConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
 }
