@@ -4,6 +4,7 @@
 use atelier_core::adapters::embedded::{
     self, EmbeddedQueue, KeyFileCipher, QueueSettings, RedbTable,
 };
+use atelier_core::app::auth::{passwords, tokens};
 use atelier_core::ports::{
     Cipher, Condition, Item, Key, OutMessage, Purpose, Query, Queue, SealContext, SystemClock,
     Table,
@@ -122,6 +123,70 @@ async fn main() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+
+    println!("\n== identity (release `atelier`, over HTTP)");
+    let dir = tempfile::TempDir::new().unwrap();
+    let (mut child, base, _) = start(&bin, dir.path(), &http).await;
+    let account = serde_json::json!({"email": "bench@atelier.example", "password": "balloon arch at dawn", "name": "Bench"});
+    http.post(format!("{base}/auth/signup"))
+        .json(&account)
+        .send()
+        .await
+        .unwrap();
+    let login = serde_json::json!({"email": "bench@atelier.example", "password": "balloon arch at dawn", "refresh_token_in_body": true});
+    let mut lat = Vec::new();
+    // 20 logins: under the per-IP limit of 30 a minute.
+    for _ in 0..20 {
+        let t = Instant::now();
+        let r = http
+            .post(format!("{base}/auth/login"))
+            .json(&login)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.bytes().await.unwrap();
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    println!(
+        "POST /auth/login (argon2id m=19MiB t=2 p=1): p50 {:.1?} p99 {:.1?} (20 logins)",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let ctx_dir = tempfile::TempDir::new().unwrap();
+    let ctx = atelier_core::Ctx::build(
+        atelier_core::config::Config::embedded(ctx_dir.path()),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let user = atelier_core::domain::UserId::new(ctx.clock.as_ref());
+    let token = tokens::issue(&ctx, &user, "01JSESSION", None)
+        .await
+        .unwrap()
+        .token;
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        tokens::verify(&ctx, &token).await.unwrap();
+    }
+    println!(
+        "access-token verification (ES256, in process): {:.1} µs each",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    let hash = passwords::hash("balloon arch at dawn").await.unwrap();
+    let mut lat = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        assert!(passwords::verify("balloon arch at dawn", &hash).await);
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    println!("argon2id verify alone: p50 {:.1?}", percentile(&lat, 0.5));
 
     println!("\n== embedded adapters (in process)");
     let dir = tempfile::TempDir::new().unwrap();
