@@ -27,3 +27,15 @@ pub type Response = http::Response<lambda_http::Body>;
 /// The request id of the request being handled, as put there by the dispatcher.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// The whole `main` of an HTTP function: logging, the ports for this cold start, and the
+/// Lambda runtime handing every request to the shared dispatcher.
+pub async fn run_lambda() -> Result<(), lambda_http::Error> {
+    crate::telemetry::init();
+    let ctx = crate::Ctx::from_env().await?;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, lambda_http::Error>(handle(&ctx, req).await) }
+    }))
+    .await
+}

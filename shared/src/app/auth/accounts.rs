@@ -118,34 +118,17 @@ async fn send(ctx: &Ctx, mail: Mail) {
 /// Marks the address of a verification link's account as verified. Single use.
 pub async fn verify_email(ctx: &Ctx, token: &str, client: &Client) -> Result<(), AuthError> {
     let (user, spend) = one_time::redeem(ctx, Purpose::VerifyEmail, token).await?;
-    let profile = ctx
-        .table
-        .get(&profile_key(&user))
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
-    let version = profile.version().unwrap_or(0);
-    let update = Update::new()
-        .set("email_verified", true)
-        .set("version", version + 1);
-    let writes = vec![
-        spend,
-        Write::Update {
-            key: profile_key(&user),
-            update,
-            condition: Condition::VersionEquals(version),
-        },
-        audit::record(
-            ctx,
-            Some(&user),
-            "account.email_verified",
-            &format!("user:{user}"),
-            client,
-        ),
-    ];
-    ctx.table
-        .transact(writes)
-        .await
-        .map_err(|_| AuthError::InvalidCredentials)
+    let update = Update::new().set("email_verified", true);
+    change_profile(
+        ctx,
+        &user,
+        update,
+        vec![spend],
+        "account.email_verified",
+        client,
+    )
+    .await
+    .map_err(|_| AuthError::InvalidCredentials)
 }
 
 /// Mails a reset link if the address has an account; answers the same either way.
@@ -259,28 +242,13 @@ async fn set_password(
     event: &str,
     client: &Client,
 ) -> Result<(), AuthError> {
-    let profile = ctx
-        .table
-        .get(&profile_key(user))
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
-    let version = profile.version().unwrap_or(0);
-    let update = Update::new()
-        .set("password_hash", hash)
-        .set("version", version + 1);
-    let mut writes = vec![
-        Write::Update {
-            key: profile_key(user),
-            update,
-            condition: Condition::VersionEquals(version),
-        },
-        audit::record(ctx, Some(user), event, &format!("user:{user}"), client),
-    ];
-    writes.extend(with);
-    match ctx.table.transact(writes).await {
+    let update = Update::new().set("password_hash", hash);
+    match change_profile(ctx, user, update, with.into_iter().collect(), event, client).await {
         Ok(()) => Ok(()),
         // The link was spent, or the profile changed, meanwhile.
-        Err(StoreError::TransactionConditionFailed { .. }) => Err(AuthError::InvalidCredentials),
+        Err(StoreError::ConditionFailed | StoreError::TransactionConditionFailed { .. }) => {
+            Err(AuthError::InvalidCredentials)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -292,34 +260,50 @@ pub async fn update_profile(
     client: &Client,
 ) -> Result<Profile, AuthError> {
     let name = PersonName::parse(name)?;
+    change_profile(
+        ctx,
+        user,
+        Update::new().set("name", name.as_str()),
+        Vec::new(),
+        "account.updated",
+        client,
+    )
+    .await?;
+    self::profile(ctx, user)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)
+}
+
+/// Applies `update` to the user's profile at the version it has now, with `with` and an audit
+/// record in the same transaction; the profile's version moves on by one.
+async fn change_profile(
+    ctx: &Ctx,
+    user: &UserId,
+    update: Update,
+    with: Vec<Write>,
+    event: &str,
+    client: &Client,
+) -> Result<(), StoreError> {
     let profile = ctx
         .table
         .get(&profile_key(user))
         .await?
-        .ok_or(AuthError::InvalidCredentials)?;
+        .ok_or(StoreError::ConditionFailed)?;
     let version = profile.version().unwrap_or(0);
-    let update = Update::new()
-        .set("name", name.as_str())
-        .set("version", version + 1);
-    ctx.table
-        .transact(vec![
-            Write::Update {
-                key: profile_key(user),
-                update,
-                condition: Condition::VersionEquals(version),
-            },
-            audit::record(
-                ctx,
-                Some(user),
-                "account.updated",
-                &format!("user:{user} fields:name"),
-                client,
-            ),
-        ])
-        .await?;
-    self::profile(ctx, user)
-        .await?
-        .ok_or(AuthError::InvalidCredentials)
+    let mut writes = vec![Write::Update {
+        key: profile_key(user),
+        update: update.set("version", version + 1),
+        condition: Condition::VersionEquals(version),
+    }];
+    writes.extend(with);
+    writes.push(audit::record(
+        ctx,
+        Some(user),
+        event,
+        &format!("user:{user}"),
+        client,
+    ));
+    ctx.table.transact(writes).await
 }
 
 /// How long a deleted account's profile is kept (for the audit trail) before anonymisation.
@@ -328,42 +312,15 @@ pub const ANONYMISE_AFTER_DAYS: i64 = 30;
 /// Deactivates the account at once and ends every session; the profile is anonymised after
 /// the audit window by the retention sweep.
 pub async fn delete_account(ctx: &Ctx, user: &UserId, client: &Client) -> Result<(), AuthError> {
-    let profile = ctx
-        .table
-        .get(&profile_key(user))
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
-    let version = profile.version().unwrap_or(0);
     let now = ctx.clock.now();
+    let due = (now + chrono::Duration::days(ANONYMISE_AFTER_DAYS)).timestamp();
     let update = Update::new()
         .set("status", "deleted")
         .set("deleted_at", now.to_rfc3339())
         // Queued for anonymisation by due time (GSI2), for the retention sweep.
         .set("GSI2PK", keys::ANONYMISE_QUEUE)
-        .set(
-            "GSI2SK",
-            anonymise_sort_key(
-                (now + chrono::Duration::days(ANONYMISE_AFTER_DAYS)).timestamp(),
-                user,
-            ),
-        )
-        .set("version", version + 1);
-    ctx.table
-        .transact(vec![
-            Write::Update {
-                key: profile_key(user),
-                update,
-                condition: Condition::VersionEquals(version),
-            },
-            audit::record(
-                ctx,
-                Some(user),
-                "account.deleted",
-                &format!("user:{user}"),
-                client,
-            ),
-        ])
-        .await?;
+        .set("GSI2SK", anonymise_sort_key(due, user));
+    change_profile(ctx, user, update, Vec::new(), "account.deleted", client).await?;
     sessions::revoke_all(ctx, user, None, client).await
 }
 
