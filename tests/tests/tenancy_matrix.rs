@@ -1,0 +1,308 @@
+//! P01 for every route: members and API keys of brand B, in every role, call every route of
+//! the route table aimed at brand A's ids. Each answer is refused or reveals nothing of A, and
+//! brand A's rows are byte-for-byte unchanged afterwards. A new route must be classified here,
+//! so no route escapes the matrix.
+
+use atelier_core::app::auth::Client;
+use atelier_core::app::brands;
+use atelier_core::domain::{Role, UserId};
+use atelier_core::http::ROUTES;
+use atelier_core::ports::Query;
+use atelier_tests::app::TestApp;
+use serde_json::{Value, json};
+
+/// Routes that act only on the caller's own account or on nothing brand-owned, or that are
+/// public, and why they are outside the matrix.
+const OUTSIDE: &[(&str, &str, &str)] = &[
+    ("GET", "/health", "public, no data"),
+    ("GET", "/openapi.json", "public, no data"),
+    ("GET", "/.well-known/jwks.json", "public keys"),
+    ("GET", "/dev/outbox", "local developer route"),
+    ("POST", "/auth/signup", "creates the caller's own account"),
+    ("POST", "/auth/login", "the caller's own credentials"),
+    ("POST", "/auth/apple", "the caller's own credentials"),
+    ("POST", "/auth/refresh", "the caller's own token"),
+    ("POST", "/auth/logout", "the caller's own token"),
+    (
+        "POST",
+        "/auth/verify-email",
+        "a token mailed to the account's owner",
+    ),
+    (
+        "POST",
+        "/auth/password/reset-request",
+        "answers alike for every address",
+    ),
+    (
+        "POST",
+        "/auth/password/reset",
+        "a token mailed to the account's owner",
+    ),
+    ("POST", "/auth/password/change", "the caller's own account"),
+    ("DELETE", "/me", "the caller's own account"),
+    ("GET", "/admin/brands", "operators only (tests/platform.rs)"),
+    (
+        "GET",
+        "/admin/brands/{id}/members",
+        "operators only (tests/platform.rs)",
+    ),
+    (
+        "POST",
+        "/admin/brands/{id}/suspend",
+        "operators only (tests/platform.rs)",
+    ),
+    (
+        "POST",
+        "/admin/brands/{id}/restore",
+        "operators only (tests/platform.rs)",
+    ),
+];
+
+struct Target {
+    brand: String,
+    owner: String,
+    session: String,
+    key_id: String,
+    invitation: String,
+    secrets: Vec<String>,
+}
+
+fn body_for(method: &str, path: &str, t: &Target) -> Option<Value> {
+    Some(match (method, path) {
+        ("PATCH", "/brands/{id}/members/{user_id}") => json!({"role": "team_member"}),
+        ("POST", "/brands/{id}/invitations") => {
+            json!({"email": "mallory@party.example", "role": "admin"})
+        }
+        ("POST", "/auth/switch-brand") => json!({"brand_id": t.brand}),
+        ("POST", "/api-keys") => json!({"name": "mallory", "role": "team_member"}),
+        ("POST", "/brands") => {
+            json!({"name": "Mallory", "slug": format!("m-{}", ulid::Ulid::new().to_string().to_lowercase())})
+        }
+        ("PATCH", "/me") => json!({"name": "Mallory"}),
+        _ => return None,
+    })
+}
+
+fn fill(path: &str, t: &Target) -> String {
+    let id = if path.starts_with("/api-keys/") {
+        &t.key_id
+    } else if path.starts_with("/auth/sessions/") {
+        &t.session
+    } else {
+        &t.brand
+    };
+    path.replace("{id}", id)
+        .replace("{user_id}", &t.owner)
+        .replace("{token}", &t.invitation)
+}
+
+async fn snapshot(app: &TestApp, brand: &str) -> Vec<String> {
+    let page = app
+        .running
+        .ctx
+        .table
+        .query(Query::partition(format!("B#{brand}")).limit(1000))
+        .await
+        .unwrap();
+    page.items
+        .iter()
+        .map(|i| format!("{} {}", i.key.sk, serde_json::to_string(&i.attrs).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn p01_no_route_lets_another_brand_read_or_change_anything() {
+    let app = TestApp::spawn().await;
+    // Brand A, with a member in every role, an API key and a pending invitation.
+    let (bloom, ana) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let ana_id: Value = app.get_auth("/me", &ana).await.json().await.unwrap();
+    let ana_id = ana_id["id"].as_str().unwrap().to_owned();
+    let sessions: Value = app
+        .get_auth("/auth/sessions", &ana)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key: Value = app
+        .http
+        .post(app.url("/api-keys"))
+        .bearer_auth(&ana)
+        .json(&json!({"name": "site", "role": "admin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let outbox: Value = app.get("/dev/outbox").await.json().await.unwrap();
+    let verify = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["to"] == "ana@bloom.example")
+        .unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = verify
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    app.post_json("/auth/verify-email", &json!({"token": token}))
+        .await;
+    app.http
+        .post(app.url(&format!("/brands/{bloom}/invitations")))
+        .bearer_auth(&ana)
+        .json(&json!({"email": "sam@bloom.example", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    let outbox: Value = app.get("/dev/outbox").await.json().await.unwrap();
+    let invite = outbox.as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invitation = invite
+        .split("/invitations/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    for (email, role) in [
+        ("al@bloom.example", Role::Admin),
+        ("fu@bloom.example", Role::FullAccess),
+        ("tm@bloom.example", Role::TeamMember),
+    ] {
+        let (t, _) = app.account(email).await;
+        let me: Value = app.get_auth("/me", &t).await.json().await.unwrap();
+        let id = UserId::parse(me["id"].as_str().unwrap()).unwrap();
+        brands::join(&app.running.ctx, &bloom, &id, role, &Client::default())
+            .await
+            .unwrap();
+    }
+    let target = Target {
+        brand: bloom.to_string(),
+        owner: ana_id.clone(),
+        session: sessions[0]["id"].as_str().unwrap().to_owned(),
+        key_id: key["id"].as_str().unwrap().to_owned(),
+        invitation,
+        secrets: vec![
+            bloom.to_string(),
+            ana_id,
+            "ana@bloom.example".into(),
+            "al@bloom.example".into(),
+            key["key"].as_str().unwrap().to_owned(),
+            key["id"].as_str().unwrap().to_owned(),
+        ],
+    };
+
+    // Brand B's people, in every role, and its API keys in every role.
+    let (party, bea) = app.brand_owner("bea@party.example", "party").await;
+    let mut outsiders = vec![("owner".to_owned(), bea.clone())];
+    for (email, role) in [
+        ("pa@party.example", Role::Admin),
+        ("pf@party.example", Role::FullAccess),
+        ("pt@party.example", Role::TeamMember),
+    ] {
+        let (t, _) = app.account(email).await;
+        let me: Value = app.get_auth("/me", &t).await.json().await.unwrap();
+        let id = UserId::parse(me["id"].as_str().unwrap()).unwrap();
+        brands::join(&app.running.ctx, &party, &id, role, &Client::default())
+            .await
+            .unwrap();
+        outsiders.push((role.as_str().to_owned(), app.switched(&t, &party).await));
+    }
+    for role in ["owner", "admin", "full_access", "team_member"] {
+        let k: Value = app
+            .http
+            .post(app.url("/api-keys"))
+            .bearer_auth(&bea)
+            .json(&json!({"name": role, "role": role}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        outsiders.push((format!("{role} key"), k["key"].as_str().unwrap().to_owned()));
+    }
+
+    let before = snapshot(&app, &target.brand).await;
+    let mut walked = 0;
+    for route in ROUTES {
+        let method = route.method.as_str();
+        if OUTSIDE
+            .iter()
+            .any(|(m, p, _)| *m == method && *p == route.path)
+        {
+            continue;
+        }
+        walked += 1;
+        let url = app.url(&fill(route.path, &target));
+        for (who, token) in &outsiders {
+            let mut req = app
+                .http
+                .request(route.method.clone(), &url)
+                .bearer_auth(token);
+            let body = body_for(method, route.path, &target);
+            // A request that names brand A (in its path or body) must be refused outright.
+            let aims_at_a = route.path.contains('{')
+                || body
+                    .as_ref()
+                    .is_some_and(|b| b.to_string().contains(&target.brand));
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            assert!(status < 500, "{method} {} as {who}: {status}", route.path);
+            if aims_at_a {
+                assert!(
+                    (400..500).contains(&status),
+                    "{method} {} as {who} aimed at brand A: {status}",
+                    route.path
+                );
+            }
+            for secret in &target.secrets {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "{method} {} as {who} revealed {secret}: {text}",
+                    route.path
+                );
+            }
+        }
+    }
+    assert!(walked >= 15, "the matrix walked {walked} routes");
+    assert_eq!(
+        snapshot(&app, &target.brand).await,
+        before,
+        "brand A is unchanged"
+    );
+    // And brand A still works for its own people.
+    assert_eq!(
+        app.get_auth(&format!("/brands/{bloom}/members"), &ana)
+            .await
+            .status(),
+        200
+    );
+    app.stop().await;
+}
+
+#[test]
+fn every_route_outside_the_matrix_exists() {
+    for (m, p, why) in OUTSIDE {
+        assert!(
+            ROUTES
+                .iter()
+                .any(|r| r.method.as_str() == *m && r.path == *p),
+            "{m} {p} ({why}) is not a route"
+        );
+    }
+}
