@@ -60,6 +60,7 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
 
 struct Target {
     brand: String,
+    contact: String,
     owner: String,
     session: String,
     key_id: String,
@@ -79,6 +80,8 @@ fn body_for(method: &str, path: &str, t: &Target) -> Option<Value> {
             json!({"name": "Mallory", "slug": format!("m-{}", ulid::Ulid::new().to_string().to_lowercase())})
         }
         ("PATCH", "/me") => json!({"name": "Mallory"}),
+        ("POST", "/contacts") => json!({"name": "Mallory's lead"}),
+        ("PATCH", "/contacts/{id}") => json!({"name": "Hijacked", "notes": "mallory was here"}),
         _ => return None,
     })
 }
@@ -86,6 +89,8 @@ fn body_for(method: &str, path: &str, t: &Target) -> Option<Value> {
 fn fill(path: &str, t: &Target) -> String {
     let id = if path.starts_with("/api-keys/") {
         &t.key_id
+    } else if path.starts_with("/contacts/") {
+        &t.contact
     } else if path.starts_with("/auth/sessions/") {
         &t.session
     } else {
@@ -128,6 +133,17 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
         .post(app.url("/api-keys"))
         .bearer_auth(&ana)
         .json(&json!({"name": "site", "role": "admin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let contact: Value = app
+        .http
+        .post(app.url("/contacts"))
+        .bearer_auth(&ana)
+        .json(&json!({"name": "Mia Chen", "email": "mia@client.example"}))
         .send()
         .await
         .unwrap()
@@ -188,12 +204,15 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
     }
     let target = Target {
         brand: bloom.to_string(),
+        contact: contact["id"].as_str().unwrap().to_owned(),
         owner: ana_id.clone(),
         session: sessions[0]["id"].as_str().unwrap().to_owned(),
         key_id: key["id"].as_str().unwrap().to_owned(),
         invitation,
         secrets: vec![
             bloom.to_string(),
+            contact["id"].as_str().unwrap().to_owned(),
+            "mia@client.example".into(),
             ana_id,
             "ana@bloom.example".into(),
             "al@bloom.example".into(),
@@ -249,7 +268,8 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
             let mut req = app
                 .http
                 .request(route.method.clone(), &url)
-                .bearer_auth(token);
+                .bearer_auth(token)
+                .header("if-match", "\"1\"");
             let body = body_for(method, route.path, &target);
             // A request that names brand A (in its path or body) must be refused outright.
             let aims_at_a = route.path.contains('{')

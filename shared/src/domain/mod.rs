@@ -4,12 +4,14 @@
 pub mod email;
 pub mod gmail;
 pub mod ids;
+pub mod phone;
 pub mod role;
 pub mod user;
 
 pub use email::Email;
 pub use gmail::HistoryId;
 pub use ids::{BrandId, new_id};
+pub use phone::Phone;
 pub use role::{Permission, Role, Slug};
 pub use user::{NewPassword, PersonName, UserId};
 

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod brands;
+pub mod contacts;
 mod cors;
 mod dispatch;
 mod json;

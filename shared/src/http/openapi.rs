@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use super::problem::{FieldError, Problem};
-use super::{admin, api_keys, auth, brands, meta};
+use super::{admin, api_keys, auth, brands, contacts, meta};
 use std::sync::OnceLock;
 use utoipa::OpenApi;
 
@@ -13,7 +13,8 @@ use utoipa::OpenApi;
           auth::reset_request, auth::reset_password, auth::change_password, auth::update_me, auth::delete_me, auth::outbox, auth::apple,
           brands::create, brands::mine, brands::switch, brands::members, brands::change_role, brands::remove,
           api_keys::create, api_keys::list, api_keys::revoke, brands::invite, brands::accept_invitation,
-          admin::brands, admin::members, admin::suspend, admin::restore),
+          admin::brands, admin::members, admin::suspend, admin::restore,
+          contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete),
     components(schemas(meta::Health, Problem, FieldError, auth::SignupRequest, auth::SignupResponse,
         auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks, auth::TokenRequest,
         auth::ResetRequest, auth::ResetPasswordRequest, auth::ChangePasswordRequest, auth::UpdateProfileRequest,
@@ -22,12 +23,15 @@ use utoipa::OpenApi;
         brands::CreateBrandRequest, brands::SwitchBrandRequest, brands::ChangeRoleRequest,
         crate::app::brands::BrandView, crate::app::brands::MemberView, crate::domain::Role,
         api_keys::CreateApiKeyRequest, crate::app::api_keys::ApiKeyView, crate::app::api_keys::CreatedApiKey,
-        brands::InviteRequest, crate::app::invitations::InvitationView, crate::app::platform::PlatformBrand)),
+        brands::InviteRequest, crate::app::invitations::InvitationView, crate::app::platform::PlatformBrand,
+        contacts::ContactPage, crate::app::contacts::Contact, crate::app::contacts::ContactFields,
+        crate::app::records::FieldChange)),
     modifiers(&BearerAuth),
     tags((name = "meta", description = "The service itself"),
          (name = "auth", description = "Accounts, sessions and tokens"),
          (name = "brands", description = "Brands, members and roles"),
          (name = "api-keys", description = "Keys for machines, one brand and role each"),
+         (name = "contacts", description = "The people a studio works with"),
          (name = "admin", description = "Platform operator (super_admin); every use audited"),
          (name = "dev", description = "Local development only"))
 )]

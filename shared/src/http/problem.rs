@@ -56,6 +56,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("precondition required")]
+    PreconditionRequired,
     #[error("origin not allowed")]
     OriginNotAllowed,
     #[error("too many requests")]
@@ -78,6 +80,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -96,6 +99,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::PreconditionRequired => "precondition-required",
             ApiError::OriginNotAllowed => "origin-not-allowed",
             ApiError::TooManyRequests { .. } => "rate-limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -114,6 +118,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict with the current state",
             ApiError::PayloadTooLarge { .. } => "Request body too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
+            ApiError::PreconditionRequired => "Say which version you change",
             ApiError::OriginNotAllowed => "Origin not allowed",
             ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Unavailable(_) => "Temporarily unavailable",
@@ -128,6 +133,9 @@ impl ApiError {
             ApiError::Conflict { detail, .. } => Some(detail.clone()),
             ApiError::PayloadTooLarge { limit } => Some(format!("the limit is {limit} bytes")),
             ApiError::UnsupportedMediaType => Some("send application/json".into()),
+            ApiError::PreconditionRequired => {
+                Some("send If-Match with the record's ETag, or ?version=".into())
+            }
             ApiError::TooManyRequests { retry_after_secs } => {
                 Some(format!("retry after {retry_after_secs} s"))
             }

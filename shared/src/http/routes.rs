@@ -2,7 +2,7 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
-use super::{ApiError, Request, Response, admin, api_keys, auth, brands, meta};
+use super::{ApiError, Request, Response, admin, api_keys, auth, brands, contacts, meta};
 use crate::Ctx;
 use futures::future::BoxFuture;
 use http::Method;
@@ -189,6 +189,36 @@ pub static ROUTES: &[Route] = &[
         path: "/admin/brands/{id}/restore",
         function: "api-admin",
         handler: handler!(admin::restore),
+    },
+    Route {
+        method: Method::GET,
+        path: "/contacts",
+        function: "api-crm",
+        handler: handler!(contacts::list),
+    },
+    Route {
+        method: Method::POST,
+        path: "/contacts",
+        function: "api-crm",
+        handler: handler!(contacts::create),
+    },
+    Route {
+        method: Method::GET,
+        path: "/contacts/{id}",
+        function: "api-crm",
+        handler: handler!(contacts::get),
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/contacts/{id}",
+        function: "api-crm",
+        handler: handler!(contacts::update),
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/contacts/{id}",
+        function: "api-crm",
+        handler: handler!(contacts::delete),
     },
     Route {
         method: Method::GET,

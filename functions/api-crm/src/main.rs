@@ -1,0 +1,7 @@
+//! Lambda: CRM records (`/contacts*`). All logic lives in
+//! `atelier-core`; this binary only starts the runtime.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    atelier_core::http::run_lambda().await
+}

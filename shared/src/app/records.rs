@@ -1,0 +1,110 @@
+//! What every CRM record shares: an optimistic `version`, and an audit record with a
+//! field-level before/after diff committed in the same transaction as the change (P22).
+//! Brand audit records are partitioned by brand and month, and indexed per record (GSI1) and
+//! per actor (GSI2) for the audit queries.
+
+use crate::Ctx;
+use crate::app::auth::Client;
+use crate::app::tenancy::BrandScope;
+use crate::keys;
+use crate::ports::{Condition, Item, Key, Write};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Brand audit records are kept 12 months (P28).
+pub const AUDIT_RETENTION_DAYS: i64 = 366;
+
+/// One field's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldChange {
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub before: Value,
+    #[schema(value_type = Object)]
+    pub after: Value,
+}
+
+/// The changes among `fields` from `before` to `after` (absent reads as null).
+pub fn diff(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    fields: &[&str],
+) -> Vec<FieldChange> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            let (b, a) = (
+                before.get(*f).cloned().unwrap_or(Value::Null),
+                after.get(*f).cloned().unwrap_or(Value::Null),
+            );
+            (b != a).then(|| FieldChange {
+                field: (*f).to_owned(),
+                before: b,
+                after: a,
+            })
+        })
+        .collect()
+}
+
+/// The audit record of a change to a brand's record, for the change's transaction.
+pub fn audit(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    action: &str,
+    entity: &str,
+    id: &str,
+    changes: &[FieldChange],
+    client: &Client,
+) -> Write {
+    let now = ctx.clock.now();
+    let brand = keys::brand_pk(scope.brand());
+    let audit_id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
+    let actor = scope.actor().label();
+    let item = Item::new(Key::new(
+        format!("{brand}#AUDIT#{}", now.format("%Y-%m")),
+        audit_id.clone(),
+    ))
+    .with("action", action)
+    .with("entity", entity)
+    .with("record", id)
+    .with("actor", actor.as_str())
+    .with(
+        "changes",
+        serde_json::to_value(changes).unwrap_or(Value::Null),
+    )
+    .with("ip", client.ip.as_str())
+    .with("user_agent", client.user_agent.as_str())
+    .with("at", now.to_rfc3339())
+    .with("GSI1PK", format!("{brand}#RECORD#{entity}#{id}"))
+    .with("GSI1SK", audit_id.as_str())
+    .with("GSI2PK", format!("{brand}#ACTOR#{actor}"))
+    .with("GSI2SK", audit_id.as_str())
+    .with(
+        "expires_at",
+        (now + chrono::Duration::days(AUDIT_RETENTION_DAYS)).timestamp(),
+    );
+    Write::Put {
+        item,
+        condition: Condition::Absent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diffs_name_only_changed_fields() {
+        let before = json!({"name": "Ana", "email": "a@x.io", "tags": ["vip"]});
+        let after = json!({"name": "Ana Lima", "email": "a@x.io", "phone": "+4420"});
+        let d = diff(
+            before.as_object().unwrap(),
+            after.as_object().unwrap(),
+            &["name", "email", "phone", "tags"],
+        );
+        let fields: Vec<&str> = d.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, vec!["name", "phone", "tags"]);
+        assert_eq!(d[2].after, Value::Null);
+    }
+}
