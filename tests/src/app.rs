@@ -1,7 +1,9 @@
 //! `TestApp`: the local stack on port 0 over a temporary data directory, driven over HTTP.
 
+use atelier_core::app::auth::Client;
+use atelier_core::app::brands;
 use atelier_core::config::Config;
-use atelier_core::domain::BrandId;
+use atelier_core::domain::{BrandId, Role, UserId};
 use atelier_core::ports::{Clock, SystemClock};
 use atelier_local::{Application, Running};
 use std::path::{Path, PathBuf};
@@ -127,6 +129,75 @@ impl TestApp {
         let (token, _) = self.account(email).await;
         let brand = self.create_brand(&token, slug).await;
         (brand, self.switched(&token, &brand).await)
+    }
+
+    /// Sends JSON as the holder of `token` (an access token or API key).
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs JSON as the holder of `token` and returns the JSON answer.
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> serde_json::Value {
+        self.send_as(reqwest::Method::POST, path, token, body)
+            .await
+            .json()
+            .await
+            .expect("JSON answer")
+    }
+
+    /// The token in the newest mail to `to` whose text contains `marker` (`token=` or
+    /// `/invitations/`): the link a person would click.
+    pub async fn mailed_token(&self, to: &str, marker: &str) -> String {
+        let outbox: serde_json::Value = self.get("/dev/outbox").await.json().await.unwrap();
+        let mail = outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|m| m["to"] == to && m["text"].as_str().unwrap().contains(marker));
+        let text = mail.unwrap_or_else(|| panic!("no mail to {to} with {marker}"))["text"]
+            .as_str()
+            .unwrap();
+        text.split(marker)
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The user an access token belongs to.
+    pub async fn user_id(&self, token: &str) -> UserId {
+        let me: serde_json::Value = self.get_auth("/me", token).await.json().await.unwrap();
+        UserId::parse(me["id"].as_str().unwrap()).unwrap()
+    }
+
+    /// A new account seated in `brand` with `role`: its id and an access token in that brand.
+    pub async fn member(&self, email: &str, brand: &BrandId, role: Role) -> (UserId, String) {
+        let (token, _) = self.account(email).await;
+        let id = self.user_id(&token).await;
+        brands::join(&self.running.ctx, brand, &id, role, &Client::default())
+            .await
+            .unwrap();
+        (id, self.switched(&token, brand).await)
     }
 
     /// Boots a stack on an existing data directory (to test restarts).

@@ -14,26 +14,6 @@ async fn outbox(app: &TestApp) -> Vec<Value> {
         .clone()
 }
 
-/// The token of the newest mailed link containing `path`.
-async fn link_token(app: &TestApp, to: &str, path: &str) -> String {
-    let mail = outbox(app)
-        .await
-        .into_iter()
-        .rev()
-        .find(|m| m["to"] == to && m["text"].as_str().unwrap().contains(path));
-    let text = mail.unwrap_or_else(|| panic!("no {path} mail to {to}"))["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    text.split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 async fn status_of(resp: reqwest::Response) -> u16 {
     resp.status().as_u16()
 }
@@ -42,7 +22,7 @@ async fn status_of(resp: reqwest::Response) -> u16 {
 async fn signup_mails_a_single_use_verification_link() {
     let app = TestApp::spawn().await;
     let (access, _) = app.account("ana@bloom.example").await;
-    let token = link_token(&app, "ana@bloom.example", "/verify-email").await;
+    let token = app.mailed_token("ana@bloom.example", "token=").await;
     assert_eq!(
         status_of(
             app.post_json("/auth/verify-email", &json!({"token": token}))
@@ -130,7 +110,9 @@ async fn p18_a_password_reset_works_for_a_locked_account_and_ends_every_session(
         .await,
         202
     );
-    let token = link_token(&app, "ana@bloom.example", "/reset-password?token").await;
+    let token = app
+        .mailed_token("ana@bloom.example", "/reset-password?token=")
+        .await;
     let weak = json!({"token": token, "new_password": "password1"});
     assert_eq!(
         status_of(app.post_json("/auth/password/reset", &weak).await).await,
@@ -264,7 +246,7 @@ async fn an_invitation_works_once_for_the_invited_address_and_needs_a_verified_i
         .await
         .unwrap();
     assert_eq!(unverified.status(), 422, "verify your own email first");
-    let token = link_token(&app, "ana@bloom.example", "/verify-email").await;
+    let token = app.mailed_token("ana@bloom.example", "token=").await;
     assert_eq!(
         status_of(
             app.post_json("/auth/verify-email", &json!({"token": token}))

@@ -1,8 +1,6 @@
 //! API keys over HTTP: shown once, stored hashed, one brand and role each (P04, P17).
 
-use atelier_core::app::auth::Client;
-use atelier_core::app::brands;
-use atelier_core::domain::{Role, UserId};
+use atelier_core::domain::Role;
 use atelier_core::ports::{ManualClock, Query};
 use atelier_tests::app::TestApp;
 use chrono::Duration;
@@ -130,19 +128,7 @@ async fn p04_a_key_reaches_only_its_own_brand_with_its_own_role() {
 async fn p03_nobody_makes_a_key_above_their_own_role() {
     let app = TestApp::spawn().await;
     let (bloom, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
-    let (admin, _) = app.account("al@bloom.example").await;
-    let admin_id: Value = app.get_auth("/me", &admin).await.json().await.unwrap();
-    let admin_id = UserId::parse(admin_id["id"].as_str().unwrap()).unwrap();
-    brands::join(
-        &app.running.ctx,
-        &bloom,
-        &admin_id,
-        Role::Admin,
-        &Client::default(),
-    )
-    .await
-    .unwrap();
-    let admin = app.switched(&admin, &bloom).await;
+    let (_, admin) = app.member("al@bloom.example", &bloom, Role::Admin).await;
     assert_eq!(create_key(&app, &admin, "owner", None).await.status(), 403);
     assert_eq!(create_key(&app, &admin, "admin", None).await.status(), 201);
     assert_eq!(

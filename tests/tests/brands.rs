@@ -11,22 +11,10 @@ struct Member {
     token: String,
 }
 
-async fn me(app: &TestApp, token: &str) -> UserId {
-    let me: Value = app.get_auth("/me", token).await.json().await.unwrap();
-    UserId::parse(me["id"].as_str().unwrap()).unwrap()
-}
-
 /// A new account seated in `brand` with `role`, holding a token for that brand.
 async fn member(app: &TestApp, email: &str, brand: &BrandId, role: Role) -> Member {
-    let (token, _) = app.account(email).await;
-    let id = me(app, &token).await;
-    brands::join(&app.running.ctx, brand, &id, role, &Client::default())
-        .await
-        .unwrap();
-    Member {
-        id,
-        token: app.switched(&token, brand).await,
-    }
+    let (id, token) = app.member(email, brand, role).await;
+    Member { id, token }
 }
 
 async fn patch_role(app: &TestApp, token: &str, brand: &BrandId, user: &UserId, role: &str) -> u16 {
@@ -83,7 +71,7 @@ async fn p02_a_user_in_two_brands_switches_explicitly_and_sees_only_the_active_o
     let bloom = app.create_brand(&ana, "bloom").await;
     let (bea, _) = app.account("bea@party.example").await;
     let party = app.create_brand(&bea, "party").await;
-    let ana_id = me(&app, &ana).await;
+    let ana_id = app.user_id(&ana).await;
     brands::join(
         &app.running.ctx,
         &party,
@@ -140,7 +128,7 @@ async fn p01_members_of_one_brand_reach_nothing_of_another() {
     let (ana, _) = app.account("ana@bloom.example").await;
     let bloom = app.create_brand(&ana, "bloom").await;
     let ana_in_bloom = app.switched(&ana, &bloom).await;
-    let ana_id = me(&app, &ana).await;
+    let ana_id = app.user_id(&ana).await;
     let (bea, _) = app.account("bea@party.example").await;
     let party = app.create_brand(&bea, "party").await;
     let mut outsiders = vec![("owner", app.switched(&bea, &party).await)];
@@ -193,7 +181,7 @@ async fn p03_role_changes_follow_the_permission_table() {
     let admin = member(&app, "al@bloom.example", &bloom, Role::Admin).await;
     let full = member(&app, "fu@bloom.example", &bloom, Role::FullAccess).await;
     let team = member(&app, "tm@bloom.example", &bloom, Role::TeamMember).await;
-    let ana_id = me(&app, &ana).await;
+    let ana_id = app.user_id(&ana).await;
 
     assert_eq!(
         patch_role(&app, &team.token, &bloom, &full.id, "team_member").await,
@@ -266,7 +254,7 @@ async fn the_last_owner_stays_and_a_member_who_left_is_shut_out() {
     let (ana, _) = app.account("ana@bloom.example").await;
     let bloom = app.create_brand(&ana, "bloom").await;
     let owner = app.switched(&ana, &bloom).await;
-    let ana_id = me(&app, &ana).await;
+    let ana_id = app.user_id(&ana).await;
     assert_eq!(
         patch_role(&app, &owner, &bloom, &ana_id, "admin").await,
         409,

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use atelier_core::app::auth::Client;
-use atelier_core::app::{brands, contacts, tenancy};
+use atelier_core::app::{contacts, tenancy};
 use atelier_core::domain::{Role, UserId};
 use atelier_core::ports::{Condition, Item, Key, Page, Query, StoreError, Table, Update, Write};
 use atelier_tests::app::TestApp;
@@ -176,19 +176,9 @@ async fn two_concurrent_changes_of_one_contact_one_wins_one_gets_409_nothing_is_
 async fn team_members_see_and_change_only_contacts_assigned_to_them() {
     let app = TestApp::spawn().await;
     let (bloom, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
-    let (tm, _) = app.account("tm@bloom.example").await;
-    let me: Value = app.get_auth("/me", &tm).await.json().await.unwrap();
-    let tm_id = UserId::parse(me["id"].as_str().unwrap()).unwrap();
-    brands::join(
-        &app.running.ctx,
-        &bloom,
-        &tm_id,
-        Role::TeamMember,
-        &Client::default(),
-    )
-    .await
-    .unwrap();
-    let tm = app.switched(&tm, &bloom).await;
+    let (tm_id, tm) = app
+        .member("tm@bloom.example", &bloom, Role::TeamMember)
+        .await;
 
     let theirs: Value = post(
         &app,

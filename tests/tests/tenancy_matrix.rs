@@ -3,9 +3,7 @@
 //! brand A's rows are byte-for-byte unchanged afterwards. A new route must be classified here,
 //! so no route escapes the matrix.
 
-use atelier_core::app::auth::Client;
-use atelier_core::app::brands;
-use atelier_core::domain::{Role, UserId};
+use atelier_core::domain::Role;
 use atelier_core::http::ROUTES;
 use atelier_core::ports::Query;
 use atelier_tests::app::TestApp;
@@ -120,87 +118,39 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
     let app = TestApp::spawn().await;
     // Brand A, with a member in every role, an API key and a pending invitation.
     let (bloom, ana) = app.brand_owner("ana@bloom.example", "bloom").await;
-    let ana_id: Value = app.get_auth("/me", &ana).await.json().await.unwrap();
-    let ana_id = ana_id["id"].as_str().unwrap().to_owned();
+    let ana_id = app.user_id(&ana).await.to_string();
     let sessions: Value = app
         .get_auth("/auth/sessions", &ana)
         .await
         .json()
         .await
         .unwrap();
-    let key: Value = app
-        .http
-        .post(app.url("/api-keys"))
-        .bearer_auth(&ana)
-        .json(&json!({"name": "site", "role": "admin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let contact: Value = app
-        .http
-        .post(app.url("/contacts"))
-        .bearer_auth(&ana)
-        .json(&json!({"name": "Mia Chen", "email": "mia@client.example"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let outbox: Value = app.get("/dev/outbox").await.json().await.unwrap();
-    let verify = outbox
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|m| m["to"] == "ana@bloom.example")
-        .unwrap()["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let token = verify
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap();
+    let key = app
+        .post_as("/api-keys", &ana, &json!({"name": "site", "role": "admin"}))
+        .await;
+    let contact = app
+        .post_as(
+            "/contacts",
+            &ana,
+            &json!({"name": "Mia Chen", "email": "mia@client.example"}),
+        )
+        .await;
+    let token = app.mailed_token("ana@bloom.example", "token=").await;
     app.post_json("/auth/verify-email", &json!({"token": token}))
         .await;
-    app.http
-        .post(app.url(&format!("/brands/{bloom}/invitations")))
-        .bearer_auth(&ana)
-        .json(&json!({"email": "sam@bloom.example", "role": "admin"}))
-        .send()
-        .await
-        .unwrap();
-    let outbox: Value = app.get("/dev/outbox").await.json().await.unwrap();
-    let invite = outbox.as_array().unwrap().last().unwrap()["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let invitation = invite
-        .split("/invitations/")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    app.post_as(
+        &format!("/brands/{bloom}/invitations"),
+        &ana,
+        &json!({"email": "sam@bloom.example", "role": "admin"}),
+    )
+    .await;
+    let invitation = app.mailed_token("sam@bloom.example", "/invitations/").await;
     for (email, role) in [
         ("al@bloom.example", Role::Admin),
         ("fu@bloom.example", Role::FullAccess),
         ("tm@bloom.example", Role::TeamMember),
     ] {
-        let (t, _) = app.account(email).await;
-        let me: Value = app.get_auth("/me", &t).await.json().await.unwrap();
-        let id = UserId::parse(me["id"].as_str().unwrap()).unwrap();
-        brands::join(&app.running.ctx, &bloom, &id, role, &Client::default())
-            .await
-            .unwrap();
+        app.member(email, &bloom, role).await;
     }
     let target = Target {
         brand: bloom.to_string(),
@@ -229,26 +179,15 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
         ("pf@party.example", Role::FullAccess),
         ("pt@party.example", Role::TeamMember),
     ] {
-        let (t, _) = app.account(email).await;
-        let me: Value = app.get_auth("/me", &t).await.json().await.unwrap();
-        let id = UserId::parse(me["id"].as_str().unwrap()).unwrap();
-        brands::join(&app.running.ctx, &party, &id, role, &Client::default())
-            .await
-            .unwrap();
-        outsiders.push((role.as_str().to_owned(), app.switched(&t, &party).await));
+        outsiders.push((
+            role.as_str().to_owned(),
+            app.member(email, &party, role).await.1,
+        ));
     }
     for role in ["owner", "admin", "full_access", "team_member"] {
-        let k: Value = app
-            .http
-            .post(app.url("/api-keys"))
-            .bearer_auth(&bea)
-            .json(&json!({"name": role, "role": role}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let k = app
+            .post_as("/api-keys", &bea, &json!({"name": role, "role": role}))
+            .await;
         outsiders.push((format!("{role} key"), k["key"].as_str().unwrap().to_owned()));
     }
 
