@@ -66,7 +66,11 @@ async fn handle(
     peer: SocketAddr,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let limit = ctx.config.max_body_bytes;
+    // Uploads may be larger than JSON bodies; the dispatcher applies each route's limit.
+    let limit = ctx
+        .config
+        .max_body_bytes
+        .max(atelier_core::app::records::files::MAX_FILE_BYTES);
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use atelier_core::app::auth::Client;
-use atelier_core::app::{contacts, tenancy};
+use atelier_core::app::records::kinds::CONTACT;
+use atelier_core::app::records::store;
+use atelier_core::app::tenancy;
 use atelier_core::domain::{Role, UserId};
 use atelier_core::ports::{Condition, Item, Key, Page, Query, StoreError, Table, Update, Write};
 use atelier_tests::app::TestApp;
@@ -374,11 +376,12 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
     let mut ctx = app.running.ctx.clone();
     ctx.table = Arc::new(SabotagedAudit(ctx.table.clone()));
     let scope = tenancy::scope(&ctx, &user, Some(&bloom)).await.unwrap();
-    let fields = |v: Value| serde_json::from_value::<contacts::ContactFields>(v).unwrap();
+    let fields = |v: Value| v.as_object().unwrap().clone();
     assert!(
-        contacts::create(
+        store::create(
             &ctx,
             &scope,
+            &CONTACT,
             fields(json!({"name": "Ghost"})),
             &Client::default()
         )
@@ -386,9 +389,10 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
         .is_err()
     );
     assert!(
-        contacts::update(
+        store::update(
             &ctx,
             &scope,
+            &CONTACT,
             &id,
             1,
             fields(json!({"name": "Changed"})),
@@ -398,7 +402,7 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
         .is_err()
     );
     assert!(
-        contacts::delete(&ctx, &scope, &id, None, &Client::default())
+        store::delete(&ctx, &scope, &CONTACT, &id, None, &Client::default())
             .await
             .is_err()
     );

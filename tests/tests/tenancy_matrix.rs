@@ -193,7 +193,7 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
 
     let before = snapshot(&app, &target.brand).await;
     let mut walked = 0;
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let method = route.method.as_str();
         if OUTSIDE
             .iter()

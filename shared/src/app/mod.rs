@@ -4,7 +4,6 @@
 pub mod api_keys;
 pub mod auth;
 pub mod brands;
-pub mod contacts;
 pub mod invitations;
 pub mod mailbox_notices;
 pub mod platform;

@@ -43,6 +43,8 @@ pub enum Permission {
     ViewAudit,
     /// Export the brand's data.
     ExportData,
+    /// Define custom fields and pipeline stages.
+    ConfigureRecords,
     /// Read and write every CRM record of the brand.
     WriteAllRecords,
     /// Read and write the CRM records assigned to oneself.
@@ -50,20 +52,21 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ManageBrand,
         Permission::ManageMembers,
         Permission::ManageApiKeys,
         Permission::ManageConnections,
         Permission::ViewAudit,
         Permission::ExportData,
+        Permission::ConfigureRecords,
         Permission::WriteAllRecords,
         Permission::WriteAssignedRecords,
     ];
 }
 
 /// The permission table: which roles hold each permission. The README prints it.
-const TABLE: [(Permission, &[Role]); 8] = {
+const TABLE: [(Permission, &[Role]); 9] = {
     use Role::*;
     [
         (Permission::ManageBrand, &[SuperAdmin, Owner]),
@@ -72,6 +75,7 @@ const TABLE: [(Permission, &[Role]); 8] = {
         (Permission::ManageConnections, &[SuperAdmin, Owner, Admin]),
         (Permission::ViewAudit, &[SuperAdmin, Owner, Admin]),
         (Permission::ExportData, &[SuperAdmin, Owner, Admin]),
+        (Permission::ConfigureRecords, &[SuperAdmin, Owner, Admin]),
         (
             Permission::WriteAllRecords,
             &[SuperAdmin, Owner, Admin, FullAccess],
@@ -193,6 +197,7 @@ mod tests {
                 ManageConnections,
                 ViewAudit,
                 ExportData,
+                ConfigureRecords,
                 WriteAllRecords,
                 WriteAssignedRecords
             ]

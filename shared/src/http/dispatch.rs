@@ -115,7 +115,7 @@ async fn route(
     else {
         return Err(ApiError::MethodNotAllowed { allow });
     };
-    let limit = ctx.config.max_body_bytes;
+    let limit = super::routes::body_limit(route, ctx.config.max_body_bytes);
     if req.body().len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }

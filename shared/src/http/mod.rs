@@ -4,15 +4,18 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod brands;
-pub mod contacts;
 mod cors;
 mod dispatch;
+pub mod files;
 mod json;
 pub mod meta;
 pub mod openapi;
 pub mod problem;
+pub mod record_docs;
+pub mod records;
 pub mod routes;
 
 pub use dispatch::{PeerAddr, handle};

@@ -2,10 +2,15 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
-use super::{ApiError, Request, Response, admin, api_keys, auth, brands, contacts, meta};
+use super::records::{
+    self, Companies, Contacts, CustomFields, Enquiries, Files, Notes, Projects, Resource, Stages,
+    Tasks,
+};
+use super::{ApiError, Request, Response, admin, api_keys, audit, auth, brands, files, meta};
 use crate::Ctx;
 use futures::future::BoxFuture;
 use http::Method;
+use std::sync::LazyLock;
 
 pub type HandlerResult = Result<Response, ApiError>;
 pub type Handler = for<'a> fn(&'a Ctx, Request) -> BoxFuture<'a, HandlerResult>;
@@ -33,236 +38,309 @@ macro_rules! handler {
     }};
 }
 
-pub static ROUTES: &[Route] = &[
-    Route {
-        method: Method::GET,
-        path: "/health",
-        function: "api-health",
-        handler: handler!(meta::health),
-    },
-    Route {
-        method: Method::GET,
-        path: "/openapi.json",
-        function: "api-health",
-        handler: handler!(meta::openapi_json),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/signup",
-        function: "api-auth",
-        handler: handler!(auth::signup),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/login",
-        function: "api-auth",
-        handler: handler!(auth::login),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/refresh",
-        function: "api-auth",
-        handler: handler!(auth::refresh),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/logout",
-        function: "api-auth",
-        handler: handler!(auth::logout),
-    },
-    Route {
-        method: Method::GET,
-        path: "/auth/sessions",
-        function: "api-auth",
-        handler: handler!(auth::list_sessions),
-    },
-    Route {
-        method: Method::DELETE,
-        path: "/auth/sessions/{id}",
-        function: "api-auth",
-        handler: handler!(auth::revoke_session),
-    },
-    Route {
-        method: Method::GET,
-        path: "/me",
-        function: "api-auth",
-        handler: handler!(auth::me),
-    },
-    Route {
-        method: Method::GET,
-        path: "/.well-known/jwks.json",
-        function: "api-auth",
-        handler: handler!(auth::jwks),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/verify-email",
-        function: "api-auth",
-        handler: handler!(auth::verify_email),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/password/reset-request",
-        function: "api-auth",
-        handler: handler!(auth::reset_request),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/password/reset",
-        function: "api-auth",
-        handler: handler!(auth::reset_password),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/password/change",
-        function: "api-auth",
-        handler: handler!(auth::change_password),
-    },
-    Route {
-        method: Method::PATCH,
-        path: "/me",
-        function: "api-auth",
-        handler: handler!(auth::update_me),
-    },
-    Route {
-        method: Method::DELETE,
-        path: "/me",
-        function: "api-auth",
-        handler: handler!(auth::delete_me),
-    },
-    Route {
-        method: Method::POST,
-        path: "/brands/{id}/invitations",
-        function: "api-brands",
-        handler: handler!(brands::invite),
-    },
-    Route {
-        method: Method::POST,
-        path: "/invitations/{token}/accept",
-        function: "api-brands",
-        handler: handler!(brands::accept_invitation),
-    },
-    Route {
-        method: Method::POST,
-        path: "/api-keys",
-        function: "api-brands",
-        handler: handler!(api_keys::create),
-    },
-    Route {
-        method: Method::GET,
-        path: "/api-keys",
-        function: "api-brands",
-        handler: handler!(api_keys::list),
-    },
-    Route {
-        method: Method::DELETE,
-        path: "/api-keys/{id}",
-        function: "api-brands",
-        handler: handler!(api_keys::revoke),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/apple",
-        function: "api-auth",
-        handler: handler!(auth::apple),
-    },
-    Route {
-        method: Method::GET,
-        path: "/admin/brands",
-        function: "api-admin",
-        handler: handler!(admin::brands),
-    },
-    Route {
-        method: Method::GET,
-        path: "/admin/brands/{id}/members",
-        function: "api-admin",
-        handler: handler!(admin::members),
-    },
-    Route {
-        method: Method::POST,
-        path: "/admin/brands/{id}/suspend",
-        function: "api-admin",
-        handler: handler!(admin::suspend),
-    },
-    Route {
-        method: Method::POST,
-        path: "/admin/brands/{id}/restore",
-        function: "api-admin",
-        handler: handler!(admin::restore),
-    },
-    Route {
-        method: Method::GET,
-        path: "/contacts",
-        function: "api-crm",
-        handler: handler!(contacts::list),
-    },
-    Route {
-        method: Method::POST,
-        path: "/contacts",
-        function: "api-crm",
-        handler: handler!(contacts::create),
-    },
-    Route {
-        method: Method::GET,
-        path: "/contacts/{id}",
-        function: "api-crm",
-        handler: handler!(contacts::get),
-    },
-    Route {
-        method: Method::PATCH,
-        path: "/contacts/{id}",
-        function: "api-crm",
-        handler: handler!(contacts::update),
-    },
-    Route {
-        method: Method::DELETE,
-        path: "/contacts/{id}",
-        function: "api-crm",
-        handler: handler!(contacts::delete),
-    },
-    Route {
-        method: Method::GET,
-        path: "/dev/outbox",
-        function: "local",
-        handler: handler!(auth::outbox),
-    },
-    Route {
-        method: Method::POST,
-        path: "/auth/switch-brand",
-        function: "api-brands",
-        handler: handler!(brands::switch),
-    },
-    Route {
-        method: Method::POST,
-        path: "/brands",
-        function: "api-brands",
-        handler: handler!(brands::create),
-    },
-    Route {
-        method: Method::GET,
-        path: "/brands",
-        function: "api-brands",
-        handler: handler!(brands::mine),
-    },
-    Route {
-        method: Method::GET,
-        path: "/brands/{id}/members",
-        function: "api-brands",
-        handler: handler!(brands::members),
-    },
-    Route {
-        method: Method::PATCH,
-        path: "/brands/{id}/members/{user_id}",
-        function: "api-brands",
-        handler: handler!(brands::change_role),
-    },
-    Route {
-        method: Method::DELETE,
-        path: "/brands/{id}/members/{user_id}",
-        function: "api-brands",
-        handler: handler!(brands::remove),
-    },
-];
+/// A record handler for the kind `$r`.
+macro_rules! per_kind {
+    ($f:ident, $r:ty) => {{
+        fn boxed<'a, R: Resource>(ctx: &'a Ctx, req: Request) -> BoxFuture<'a, HandlerResult> {
+            Box::pin(records::$f::<R>(ctx, req))
+        }
+        boxed::<$r> as Handler
+    }};
+}
+
+pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    let mut routes = vec![
+        Route {
+            method: Method::GET,
+            path: "/health",
+            function: "api-health",
+            handler: handler!(meta::health),
+        },
+        Route {
+            method: Method::GET,
+            path: "/openapi.json",
+            function: "api-health",
+            handler: handler!(meta::openapi_json),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/signup",
+            function: "api-auth",
+            handler: handler!(auth::signup),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/login",
+            function: "api-auth",
+            handler: handler!(auth::login),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/refresh",
+            function: "api-auth",
+            handler: handler!(auth::refresh),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/logout",
+            function: "api-auth",
+            handler: handler!(auth::logout),
+        },
+        Route {
+            method: Method::GET,
+            path: "/auth/sessions",
+            function: "api-auth",
+            handler: handler!(auth::list_sessions),
+        },
+        Route {
+            method: Method::DELETE,
+            path: "/auth/sessions/{id}",
+            function: "api-auth",
+            handler: handler!(auth::revoke_session),
+        },
+        Route {
+            method: Method::GET,
+            path: "/me",
+            function: "api-auth",
+            handler: handler!(auth::me),
+        },
+        Route {
+            method: Method::GET,
+            path: "/.well-known/jwks.json",
+            function: "api-auth",
+            handler: handler!(auth::jwks),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/verify-email",
+            function: "api-auth",
+            handler: handler!(auth::verify_email),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/password/reset-request",
+            function: "api-auth",
+            handler: handler!(auth::reset_request),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/password/reset",
+            function: "api-auth",
+            handler: handler!(auth::reset_password),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/password/change",
+            function: "api-auth",
+            handler: handler!(auth::change_password),
+        },
+        Route {
+            method: Method::PATCH,
+            path: "/me",
+            function: "api-auth",
+            handler: handler!(auth::update_me),
+        },
+        Route {
+            method: Method::DELETE,
+            path: "/me",
+            function: "api-auth",
+            handler: handler!(auth::delete_me),
+        },
+        Route {
+            method: Method::POST,
+            path: "/brands/{id}/invitations",
+            function: "api-brands",
+            handler: handler!(brands::invite),
+        },
+        Route {
+            method: Method::POST,
+            path: "/invitations/{token}/accept",
+            function: "api-brands",
+            handler: handler!(brands::accept_invitation),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api-keys",
+            function: "api-brands",
+            handler: handler!(api_keys::create),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api-keys",
+            function: "api-brands",
+            handler: handler!(api_keys::list),
+        },
+        Route {
+            method: Method::DELETE,
+            path: "/api-keys/{id}",
+            function: "api-brands",
+            handler: handler!(api_keys::revoke),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/apple",
+            function: "api-auth",
+            handler: handler!(auth::apple),
+        },
+        Route {
+            method: Method::GET,
+            path: "/admin/brands",
+            function: "api-admin",
+            handler: handler!(admin::brands),
+        },
+        Route {
+            method: Method::GET,
+            path: "/admin/brands/{id}/members",
+            function: "api-admin",
+            handler: handler!(admin::members),
+        },
+        Route {
+            method: Method::POST,
+            path: "/admin/brands/{id}/suspend",
+            function: "api-admin",
+            handler: handler!(admin::suspend),
+        },
+        Route {
+            method: Method::POST,
+            path: "/admin/brands/{id}/restore",
+            function: "api-admin",
+            handler: handler!(admin::restore),
+        },
+        Route {
+            method: Method::GET,
+            path: "/dev/outbox",
+            function: "local",
+            handler: handler!(auth::outbox),
+        },
+        Route {
+            method: Method::POST,
+            path: "/auth/switch-brand",
+            function: "api-brands",
+            handler: handler!(brands::switch),
+        },
+        Route {
+            method: Method::POST,
+            path: "/brands",
+            function: "api-brands",
+            handler: handler!(brands::create),
+        },
+        Route {
+            method: Method::GET,
+            path: "/brands",
+            function: "api-brands",
+            handler: handler!(brands::mine),
+        },
+        Route {
+            method: Method::GET,
+            path: "/brands/{id}/members",
+            function: "api-brands",
+            handler: handler!(brands::members),
+        },
+        Route {
+            method: Method::PATCH,
+            path: "/brands/{id}/members/{user_id}",
+            function: "api-brands",
+            handler: handler!(brands::change_role),
+        },
+        Route {
+            method: Method::DELETE,
+            path: "/brands/{id}/members/{user_id}",
+            function: "api-brands",
+            handler: handler!(brands::remove),
+        },
+    ];
+    routes.extend(crm_routes());
+    routes
+});
+
+/// `GET` list, `POST` create, and `GET`/`PATCH`/`DELETE` one, for a kind of record.
+fn crud<R: Resource>(function: &'static str) -> [Route; 5] {
+    let list: &'static str = Box::leak(format!("/{}", R::KIND.plural).into_boxed_str());
+    let one: &'static str = Box::leak(format!("/{}/{{id}}", R::KIND.plural).into_boxed_str());
+    let route = |method, path, handler| Route {
+        method,
+        path,
+        function,
+        handler,
+    };
+    [
+        route(Method::GET, list, per_kind!(list, R)),
+        route(Method::POST, list, per_kind!(create, R)),
+        route(Method::GET, one, per_kind!(get, R)),
+        route(Method::PATCH, one, per_kind!(update, R)),
+        route(Method::DELETE, one, per_kind!(delete, R)),
+    ]
+}
+
+/// The CRM's routes, all served by `api-crm`.
+fn crm_routes() -> Vec<Route> {
+    const CRM: &str = "api-crm";
+    let route = |method, path, handler| Route {
+        method,
+        path,
+        function: CRM,
+        handler,
+    };
+    let mut routes: Vec<Route> = [
+        crud::<Contacts>(CRM),
+        crud::<Companies>(CRM),
+        crud::<Enquiries>(CRM),
+        crud::<Projects>(CRM),
+        crud::<Tasks>(CRM),
+        crud::<Notes>(CRM),
+        crud::<Stages>(CRM),
+        crud::<CustomFields>(CRM),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    // Files are created by upload.
+    routes.extend(
+        crud::<Files>(CRM)
+            .into_iter()
+            .filter(|r| r.method != Method::POST),
+    );
+    routes.extend([
+        route(
+            Method::GET,
+            "/contacts/{id}/duplicates",
+            handler!(records::duplicates),
+        ),
+        route(
+            Method::POST,
+            "/contacts/{id}/merge",
+            handler!(records::merge),
+        ),
+        route(
+            Method::GET,
+            "/contacts/{id}/timeline",
+            handler!(records::contact_timeline),
+        ),
+        route(
+            Method::GET,
+            "/projects/{id}/timeline",
+            handler!(records::project_timeline),
+        ),
+        route(
+            Method::POST,
+            "/enquiries/{id}/convert",
+            handler!(records::convert),
+        ),
+        route(Method::POST, "/files", handler!(files::upload)),
+        route(Method::GET, "/audit", handler!(audit::list)),
+        route(Method::GET, "/files/{id}/content", handler!(files::content)),
+    ]);
+    routes
+}
+
+/// The largest body a route takes: uploads take files, everything else JSON.
+pub fn body_limit(route: &Route, max_body_bytes: usize) -> usize {
+    if route.method == Method::POST && route.path == "/files" {
+        crate::app::records::files::MAX_FILE_BYTES.max(max_body_bytes)
+    } else {
+        max_body_bytes
+    }
+}
 
 /// Matches `path` against a route pattern, returning the path parameters.
 pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
@@ -304,7 +382,7 @@ mod tests {
     #[test]
     fn no_two_routes_share_method_and_path() {
         let mut seen = std::collections::HashSet::new();
-        for r in ROUTES {
+        for r in ROUTES.iter() {
             assert!(
                 seen.insert((r.method.clone(), r.path)),
                 "{} {} twice",

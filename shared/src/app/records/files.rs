@@ -1,0 +1,158 @@
+//! Files attached to records: the bytes in the `Blobs` port under the brand's prefix, the
+//! metadata a record of kind `file` (so it is versioned, audited, listed and deleted like any
+//! other). Only common document and image types are taken, and their first bytes must agree
+//! with the type they claim.
+
+use super::cascade::file_blob_key;
+use super::kinds::FILE;
+use super::store::{self, Attrs, RecordError, commit, load, view};
+use crate::Ctx;
+use crate::app::auth::Client;
+use crate::app::tenancy::BrandScope;
+use crate::domain::Permission;
+use bytes::Bytes;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The largest upload: under Lambda's 6 MB payload once API Gateway base64-encodes it.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+const ZIP: &[u8] = b"PK\x03\x04";
+
+/// Accepted types, and the bytes a file of that type starts with (if it has a signature).
+const TYPES: &[(&str, Option<&[u8]>)] = &[
+    ("application/pdf", Some(b"%PDF-")),
+    ("image/png", Some(b"\x89PNG\r\n\x1a\n")),
+    ("image/jpeg", Some(b"\xff\xd8\xff")),
+    ("image/gif", Some(b"GIF8")),
+    ("image/webp", Some(b"RIFF")),
+    ("image/heic", None),
+    ("text/plain", None),
+    ("text/csv", None),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some(ZIP),
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some(ZIP),
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        Some(ZIP),
+    ),
+];
+
+pub fn accepted_types() -> Vec<&'static str> {
+    TYPES.iter().map(|(t, _)| *t).collect()
+}
+
+/// Checks the declared type against the accepted list and the content.
+fn check_content(content_type: &str, bytes: &[u8]) -> Result<&'static str, RecordError> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some((t, magic)) = TYPES.iter().find(|(t, _)| *t == essence) else {
+        return Err(RecordError::invalid(
+            "content_type",
+            format!("must be one of {}", accepted_types().join(", ")),
+        ));
+    };
+    let agrees = match magic {
+        Some(m) => bytes.starts_with(m),
+        None if t.starts_with("text/") => std::str::from_utf8(bytes).is_ok(),
+        None => true,
+    };
+    if !agrees {
+        return Err(RecordError::invalid(
+            "content_type",
+            format!("the content is not {t}"),
+        ));
+    }
+    Ok(t)
+}
+
+/// Stores an upload attached to `record` (`<entity>:<id>`, optional).
+pub async fn upload(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    name: &str,
+    record: Option<&str>,
+    content_type: &str,
+    bytes: Bytes,
+    client: &Client,
+) -> Result<Value, RecordError> {
+    scope.require(Permission::WriteAssignedRecords)?;
+    if bytes.is_empty() {
+        return Err(RecordError::invalid("body", "the file is empty"));
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(RecordError::invalid(
+            "body",
+            "the file is larger than 4 MiB",
+        ));
+    }
+    let content_type = check_content(content_type, &bytes)?;
+    let mut input = Attrs::new();
+    input.insert("name".into(), name.into());
+    let mut preset = Attrs::new();
+    preset.insert("content_type".into(), content_type.into());
+    preset.insert("size".into(), Value::from(bytes.len() as u64));
+    preset.insert("sha256".into(), hex(&Sha256::digest(&bytes)).into());
+    if let Some(r) = record {
+        let stored = super::spec::check(super::spec::Ty::Record, &Value::from(r))
+            .map_err(|m| RecordError::invalid("record", m))?;
+        preset.insert("record".into(), stored);
+    }
+    let prepared =
+        store::prepare_create(ctx, scope, &FILE, input, preset, client, "upload").await?;
+    let id = FILE.id_of(&prepared.item.key.sk).to_owned();
+    let key = file_blob_key(scope, &id)?;
+    // Bytes first: metadata never names a blob that is not there. If the metadata write
+    // fails, the orphan blob is removed.
+    ctx.blobs.put(&key, bytes, content_type).await?;
+    if let Err(e) = commit(ctx, prepared.writes).await {
+        let _ = ctx.blobs.delete(&key).await;
+        return Err(e);
+    }
+    Ok(view(&FILE, &prepared.item))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file's metadata and bytes.
+pub async fn download(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    id: &str,
+) -> Result<(Value, crate::ports::StoredBlob), RecordError> {
+    let item = load(ctx, scope, &FILE, id).await?;
+    let id = FILE.id_of(&item.key.sk).to_owned();
+    let blob = ctx
+        .blobs
+        .get(&file_blob_key(scope, &id)?)
+        .await?
+        .ok_or(RecordError::NotFound)?;
+    Ok((view(&FILE, &item), blob))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_must_be_what_it_claims() {
+        assert!(check_content("application/pdf", b"%PDF-1.7 ...").is_ok());
+        assert!(check_content("application/pdf", b"<html>").is_err());
+        assert!(check_content("image/png", b"%PDF-").is_err());
+        assert!(check_content("text/plain; charset=utf-8", b"hello").is_ok());
+        assert!(check_content("text/plain", b"\xff\xfe\x00").is_err());
+        assert!(check_content("application/x-msdownload", b"MZ").is_err());
+        assert!(check_content("text/html", b"<b>").is_err());
+    }
+}

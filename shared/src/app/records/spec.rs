@@ -1,0 +1,415 @@
+//! How a kind of record is described: its fields, their types and who sees it. One
+//! description drives validation, storage, filters, sorting, CSV columns and the OpenAPI
+//! schema, so they cannot drift apart.
+
+use crate::domain::{Email, Permission, Phone, UserId};
+use serde_json::{Map, Value};
+
+/// A field's type, and so what a write must hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ty {
+    /// One line of text, at most this many characters.
+    Text(usize),
+    /// Free text with line breaks, at most this many characters.
+    LongText(usize),
+    Email,
+    /// Kept as `+` and digits (E.164 when written with a country code).
+    Phone,
+    /// An `http`/`https` URL.
+    Url,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// `HH:MM`, 24-hour.
+    Time,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    Choice(&'static [&'static str]),
+    /// Up to 20 lowercase labels of 1..=40 characters.
+    Tags,
+    /// Distinct non-empty strings of at most 100 characters, at most 100 of them.
+    Strings,
+    /// A member of the brand (user id).
+    Member,
+    Members,
+    /// The id of one of the brand's records of this entity.
+    Ref(&'static str),
+    Refs(&'static str),
+    /// Any record that takes attachments, as `<entity>:<id>`.
+    Record,
+    /// A nested object of optional fields.
+    Object(&'static [Field]),
+    /// A project's stage changes, kept by the service: `[{stage_id, from_stage_id, at, by}]`.
+    StageHistory,
+}
+
+/// Who may write a field through the API.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Writable {
+    Always,
+    /// On create only; fixed afterwards.
+    OnCreate,
+    /// Set by the service (history, conversion links).
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    pub writable: Writable,
+    pub doc: &'static str,
+}
+
+impl Field {
+    pub const fn new(name: &'static str, ty: Ty, doc: &'static str) -> Self {
+        Self {
+            name,
+            ty,
+            required: false,
+            writable: Writable::Always,
+            doc,
+        }
+    }
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub const fn on_create(mut self) -> Self {
+        self.writable = Writable::OnCreate;
+        self
+    }
+    pub const fn read_only(mut self) -> Self {
+        self.writable = Writable::Never;
+        self
+    }
+}
+
+/// What a team member (who may not see every record) sees of a kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Visibility {
+    /// Records whose member field names them.
+    Owner(&'static str),
+    /// Records whose member-list field includes them.
+    Assignees(&'static str),
+    /// Records they created.
+    Author,
+    /// Every record: brand configuration that everyone reads.
+    Everyone,
+}
+
+/// A kind of record.
+#[derive(Debug)]
+pub struct Kind {
+    /// The entity name used in audit records and `<entity>:<id>` references.
+    pub entity: &'static str,
+    /// The route segment and export name.
+    pub plural: &'static str,
+    /// The schema name in the OpenAPI document.
+    pub schema: &'static str,
+    pub summary: &'static str,
+    /// Sort-key prefix of the records in the brand's partition.
+    pub prefix: &'static str,
+    pub fields: &'static [Field],
+    /// Whether the brand's custom fields apply.
+    pub custom_fields: bool,
+    /// Whether notes, tasks and files may be attached.
+    pub attachable: bool,
+    pub visibility: Visibility,
+    /// The permission writes need (reads need `WriteAssignedRecords`).
+    pub write: Permission,
+    /// Fields the `q` search looks in.
+    pub searchable: &'static [&'static str],
+    /// The field lists sort by when the caller names none (else creation order).
+    pub order: Option<&'static str>,
+}
+
+impl Kind {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn field_names(&self) -> Vec<&'static str> {
+        self.fields.iter().map(|f| f.name).collect()
+    }
+
+    /// The id in a record's sort key.
+    pub fn id_of<'a>(&self, sk: &'a str) -> &'a str {
+        sk.strip_prefix(self.prefix).unwrap_or(sk)
+    }
+}
+
+/// A validation failure, named by field (`custom.<id>` for custom fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub field: String,
+    pub message: String,
+}
+
+impl Issue {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+const MAX_TAGS: usize = 20;
+const MAX_LIST: usize = 100;
+
+fn one_line(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
+
+fn multi_line(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+}
+
+fn string(v: &Value) -> Result<&str, String> {
+    v.as_str().ok_or_else(|| "must be a string".to_owned())
+}
+
+fn list(v: &Value) -> Result<&Vec<Value>, String> {
+    v.as_array().ok_or_else(|| "must be an array".to_owned())
+}
+
+fn ulid(raw: &str) -> Result<String, String> {
+    ulid::Ulid::from_string(raw.trim())
+        .map(|u| u.to_string())
+        .map_err(|_| "must be an id (ULID)".to_owned())
+}
+
+/// Parses `<entity>:<id>`.
+pub fn parse_record_ref(raw: &str) -> Result<(String, String), String> {
+    let (entity, id) = raw
+        .split_once(':')
+        .ok_or_else(|| "must be <entity>:<id>, e.g. contact:01J…".to_owned())?;
+    Ok((entity.to_owned(), ulid(id)?))
+}
+
+/// Checks a non-null value against a type, returning its stored (normalised) form. Existence
+/// of referenced records and members is checked by the caller, which can read the table.
+pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
+    Ok(match ty {
+        Ty::Text(max) | Ty::LongText(max) => {
+            let s = string(v)?.trim();
+            let ok_chars = if matches!(ty, Ty::Text(_)) {
+                one_line(s)
+            } else {
+                multi_line(s)
+            };
+            if !ok_chars {
+                return Err("must not contain control characters".into());
+            }
+            if s.is_empty() {
+                return Ok(Value::Null);
+            }
+            if s.chars().count() > max {
+                return Err(format!("must be at most {max} characters"));
+            }
+            Value::from(s)
+        }
+        Ty::Email => Value::from(
+            Email::parse(string(v)?)
+                .map_err(|e| e.message)?
+                .as_str()
+                .to_owned(),
+        ),
+        Ty::Phone => Value::from(
+            Phone::parse(string(v)?)
+                .map_err(|e| e.message)?
+                .as_str()
+                .to_owned(),
+        ),
+        Ty::Url => {
+            let s = string(v)?.trim();
+            let url = url::Url::parse(s).map_err(|_| "must be a URL".to_owned())?;
+            if !matches!(url.scheme(), "http" | "https") || s.len() > 2048 {
+                return Err("must be an http(s) URL of at most 2048 characters".into());
+            }
+            Value::from(url.as_str())
+        }
+        Ty::Date => {
+            let s = string(v)?.trim();
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| "must be a date, YYYY-MM-DD".to_owned())?;
+            Value::from(s)
+        }
+        Ty::Time => {
+            let s = string(v)?.trim();
+            if s.len() != 5 || chrono::NaiveTime::parse_from_str(s, "%H:%M").is_err() {
+                return Err("must be a time, HH:MM".into());
+            }
+            Value::from(s)
+        }
+        Ty::Int { min, max } => {
+            let n = v
+                .as_i64()
+                .ok_or_else(|| "must be a whole number".to_owned())?;
+            if n < min || n > max {
+                return Err(format!("must be {min}..={max}"));
+            }
+            Value::from(n)
+        }
+        Ty::Bool => Value::from(
+            v.as_bool()
+                .ok_or_else(|| "must be true or false".to_owned())?,
+        ),
+        Ty::Choice(options) => {
+            let s = string(v)?;
+            if !options.contains(&s) {
+                return Err(format!("must be one of {}", options.join(", ")));
+            }
+            Value::from(s)
+        }
+        Ty::Tags => {
+            let mut clean: Vec<String> = Vec::new();
+            for t in list(v)? {
+                let t = string(t)?.trim().to_lowercase();
+                if t.is_empty() || t.chars().count() > 40 || !one_line(&t) {
+                    return Err("each tag is 1..=40 characters".into());
+                }
+                if !clean.contains(&t) {
+                    clean.push(t);
+                }
+            }
+            if clean.len() > MAX_TAGS {
+                return Err(format!("at most {MAX_TAGS} tags"));
+            }
+            Value::from(clean)
+        }
+        Ty::Strings => {
+            let mut clean: Vec<String> = Vec::new();
+            for s in list(v)? {
+                let s = string(s)?.trim().to_owned();
+                if s.is_empty() || s.chars().count() > 100 || !one_line(&s) {
+                    return Err("each entry is 1..=100 characters".into());
+                }
+                if !clean.contains(&s) {
+                    clean.push(s);
+                }
+            }
+            if clean.len() > MAX_LIST {
+                return Err(format!("at most {MAX_LIST} entries"));
+            }
+            Value::from(clean)
+        }
+        Ty::Member => Value::from(
+            UserId::parse(string(v)?.trim())
+                .map_err(|_| "must be a member's user id".to_owned())?
+                .to_string(),
+        ),
+        Ty::Ref(_) => Value::from(ulid(string(v)?)?),
+        Ty::Members | Ty::Refs(_) => {
+            let mut ids: Vec<String> = Vec::new();
+            for item in list(v)? {
+                let id = ulid(string(item)?)?;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if ids.len() > 50 {
+                return Err("at most 50 entries".into());
+            }
+            Value::from(ids)
+        }
+        Ty::StageHistory => return Err("is kept by the service".into()),
+        Ty::Record => {
+            let (entity, id) = parse_record_ref(string(v)?)?;
+            Value::from(format!("{entity}:{id}"))
+        }
+        Ty::Object(fields) => {
+            let obj = v
+                .as_object()
+                .ok_or_else(|| "must be an object".to_owned())?;
+            let mut out = Map::new();
+            for (k, sub) in obj {
+                let f = fields
+                    .iter()
+                    .find(|f| f.name == k)
+                    .ok_or_else(|| format!("has no field {k:?}"))?;
+                if sub.is_null() {
+                    continue;
+                }
+                let stored = check(f.ty, sub).map_err(|m| format!("{k}: {m}"))?;
+                if !stored.is_null() {
+                    out.insert(k.clone(), stored);
+                }
+            }
+            if out.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(out)
+            }
+        }
+    })
+}
+
+/// The member ids a value names (for membership checks).
+pub fn members_in(ty: Ty, v: &Value) -> Vec<String> {
+    match ty {
+        Ty::Member => v.as_str().map(str::to_owned).into_iter().collect(),
+        Ty::Members => v
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_normalised_or_refused_with_a_reason() {
+        assert_eq!(check(Ty::Text(5), &json!("  ab ")).unwrap(), json!("ab"));
+        assert_eq!(check(Ty::Text(5), &json!("   ")).unwrap(), Value::Null);
+        assert!(check(Ty::Text(5), &json!("abcdef")).is_err());
+        assert!(check(Ty::Text(50), &json!("a\nb")).is_err());
+        assert_eq!(
+            check(Ty::LongText(50), &json!("a\nb")).unwrap(),
+            json!("a\nb")
+        );
+        assert_eq!(
+            check(Ty::Email, &json!("Ana@Bloom.Example")).unwrap(),
+            json!("ana@bloom.example")
+        );
+        assert_eq!(
+            check(Ty::Phone, &json!("+44 (20) 7946-0958")).unwrap(),
+            json!("+442079460958")
+        );
+        assert!(check(Ty::Date, &json!("2026-02-30")).is_err());
+        assert!(check(Ty::Time, &json!("24:00")).is_err());
+        assert!(check(Ty::Url, &json!("javascript:alert(1)")).is_err());
+        assert!(check(Ty::Int { min: 0, max: 10 }, &json!(11)).is_err());
+        assert!(check(Ty::Int { min: 0, max: 10 }, &json!(1.5)).is_err());
+        assert!(check(Ty::Choice(&["a", "b"]), &json!("c")).is_err());
+        assert_eq!(
+            check(Ty::Tags, &json!(["VIP", "vip ", "Wedding"])).unwrap(),
+            json!(["vip", "wedding"])
+        );
+        assert!(check(Ty::Record, &json!("contact:nope")).is_err());
+        const ADDR: &[Field] = &[Field::new("city", Ty::Text(10), "")];
+        assert_eq!(
+            check(Ty::Object(ADDR), &json!({"city": " Leeds "})).unwrap(),
+            json!({"city": "Leeds"})
+        );
+        assert!(check(Ty::Object(ADDR), &json!({"town": "x"})).is_err());
+        assert_eq!(
+            check(Ty::Object(ADDR), &json!({"city": null})).unwrap(),
+            Value::Null
+        );
+    }
+}
