@@ -7,6 +7,7 @@ mod server;
 use atelier_core::Ctx;
 use atelier_core::config::Config;
 use atelier_core::ports::{Clock, SystemClock};
+use atelier_core::workers::export::ExportWorker;
 use atelier_core::workers::gmail_sync::GmailSyncWorker;
 use atelier_core::workers::poller;
 use std::net::SocketAddr;
@@ -93,6 +94,12 @@ impl Application {
                 self.ctx.clone(),
                 self.ctx.queues.gmail_sync.clone(),
                 Arc::new(GmailSyncWorker),
+                stopped.clone(),
+            )),
+            tokio::spawn(poller::poll(
+                self.ctx.clone(),
+                self.ctx.queues.exports.clone(),
+                Arc::new(ExportWorker),
                 stopped.clone(),
             )),
             tokio::spawn(schedule::run(self.ctx.clone(), stopped)),

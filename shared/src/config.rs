@@ -44,6 +44,9 @@ pub struct AwsResources {
     pub bucket: String,
     pub gmail_sync_queue_url: String,
     pub gmail_sync_dlq_url: String,
+    /// SQS FIFO queue of brand export jobs, and its DLQ.
+    pub exports_queue_url: String,
+    pub exports_dlq_url: String,
     /// KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs access tokens.
     pub signing_key_id: String,
 }
@@ -159,6 +162,8 @@ impl Config {
                     bucket: need("ATELIER_BUCKET")?,
                     gmail_sync_queue_url: need("ATELIER_GMAIL_SYNC_QUEUE_URL")?,
                     gmail_sync_dlq_url: need("ATELIER_GMAIL_SYNC_DLQ_URL")?,
+                    exports_queue_url: need("ATELIER_EXPORTS_QUEUE_URL")?,
+                    exports_dlq_url: need("ATELIER_EXPORTS_DLQ_URL")?,
                     signing_key_id: need("ATELIER_SIGNING_KEY_ID")?,
                 })
             }

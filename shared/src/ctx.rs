@@ -16,6 +16,9 @@ pub struct Queues {
     /// FIFO, grouped by mailbox: push notifications and reconcile ticks for gmail-sync.
     pub gmail_sync: Arc<dyn Queue>,
     pub gmail_sync_dlq: Arc<dyn Queue>,
+    /// FIFO, grouped by brand: full JSON export jobs for brand-export.
+    pub exports: Arc<dyn Queue>,
+    pub exports_dlq: Arc<dyn Queue>,
 }
 
 /// Handles only the embedded backend has: the local stack's sweeper and operator commands use
@@ -25,6 +28,8 @@ pub struct Embedded {
     pub outbox: Arc<Outbox>,
     pub gmail_sync: Arc<EmbeddedQueue>,
     pub gmail_sync_dlq: Arc<EmbeddedQueue>,
+    pub exports: Arc<EmbeddedQueue>,
+    pub exports_dlq: Arc<EmbeddedQueue>,
 }
 
 #[derive(Clone)]
@@ -46,6 +51,10 @@ pub struct Ctx {
 /// many times without success goes to the DLQ.
 pub const GMAIL_SYNC_MAX_RECEIVES: u32 = 5;
 pub const GMAIL_SYNC_VISIBILITY: Duration = Duration::from_secs(180);
+/// brand-export's queue contract: an export may take minutes (the function's timeout is 150 s;
+/// visibility is six times that, as AWS advises), and is tried three times.
+pub const EXPORTS_MAX_RECEIVES: u32 = 3;
+pub const EXPORTS_VISIBILITY: Duration = Duration::from_secs(900);
 
 impl Ctx {
     /// What a Lambda cold start calls.
@@ -66,14 +75,19 @@ impl Ctx {
         let err = |e: &dyn std::fmt::Display| ConfigError(e.to_string());
         let table = Arc::new(RedbTable::new(db.clone(), clock.clone()).map_err(|e| err(&e))?);
         let queue = |name: &str, dlq: Option<&str>| {
+            let (visibility_timeout, max_receives) = if name.starts_with("exports") {
+                (EXPORTS_VISIBILITY, EXPORTS_MAX_RECEIVES)
+            } else {
+                (GMAIL_SYNC_VISIBILITY, GMAIL_SYNC_MAX_RECEIVES)
+            };
             EmbeddedQueue::new(
                 db.clone(),
                 clock.clone(),
                 QueueSettings {
                     name: name.into(),
                     fifo: true,
-                    visibility_timeout: GMAIL_SYNC_VISIBILITY,
-                    max_receives: GMAIL_SYNC_MAX_RECEIVES,
+                    visibility_timeout,
+                    max_receives,
                     dlq: dlq.map(str::to_owned),
                 },
             )
@@ -82,6 +96,8 @@ impl Ctx {
         };
         let gmail_sync_dlq = queue("gmail-sync-dlq.fifo", None)?;
         let gmail_sync = queue("gmail-sync.fifo", Some("gmail-sync-dlq.fifo"))?;
+        let exports_dlq = queue("exports-dlq.fifo", None)?;
+        let exports = queue("exports.fifo", Some("exports-dlq.fifo"))?;
         let cipher = KeyFileCipher::open_or_create(&dir.join("keys").join("secrets.key"))
             .map_err(ConfigError)?;
         let signer = KeyFileSigner::open_or_create(&dir.join("keys").join("signing.p8"))
@@ -100,12 +116,16 @@ impl Ctx {
             queues: Queues {
                 gmail_sync: gmail_sync.clone(),
                 gmail_sync_dlq: gmail_sync_dlq.clone(),
+                exports: exports.clone(),
+                exports_dlq: exports_dlq.clone(),
             },
             embedded: Some(Arc::new(Embedded {
                 table,
                 outbox,
                 gmail_sync,
                 gmail_sync_dlq,
+                exports,
+                exports_dlq,
             })),
             config: Arc::new(config),
         })
@@ -149,7 +169,12 @@ impl Ctx {
                     clients.sqs.clone(),
                     names.gmail_sync_queue_url,
                 )),
-                gmail_sync_dlq: Arc::new(SqsQueue::new(clients.sqs, names.gmail_sync_dlq_url)),
+                gmail_sync_dlq: Arc::new(SqsQueue::new(
+                    clients.sqs.clone(),
+                    names.gmail_sync_dlq_url,
+                )),
+                exports: Arc::new(SqsQueue::new(clients.sqs.clone(), names.exports_queue_url)),
+                exports_dlq: Arc::new(SqsQueue::new(clients.sqs, names.exports_dlq_url)),
             },
             embedded: None,
             clock,

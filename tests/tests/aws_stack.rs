@@ -15,6 +15,7 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
     let table = aws::unique("table");
     aws::create_table(&table).await;
     let (queue, dlq) = aws::create_fifo_pair(5, 30).await;
+    let (exports, exports_dlq) = aws::create_fifo_pair(3, 30).await;
     let mut config = Config::embedded("unused");
     config.backend = Backend::Aws;
     config.aws = Some(AwsResources {
@@ -23,6 +24,8 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
         bucket: aws::create_bucket().await,
         gmail_sync_queue_url: queue,
         gmail_sync_dlq_url: dlq,
+        exports_queue_url: exports,
+        exports_dlq_url: exports_dlq,
         signing_key_id: aws::create_signing_key().await,
     });
     // A mail provider is required with the aws backend; nothing here sends mail.

@@ -38,6 +38,11 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
     ),
     ("POST", "/auth/password/change", "the caller's own account"),
     ("DELETE", "/me", "the caller's own account"),
+    (
+        "POST",
+        "/public/{brand_slug}/enquiries",
+        "public by design: anyone may send any brand an enquiry (tests/public_form.rs)",
+    ),
     ("GET", "/admin/brands", "operators only (tests/platform.rs)"),
     (
         "GET",
@@ -59,6 +64,8 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
 struct Target {
     brand: String,
     contact: String,
+    /// Brand A's record ids by route prefix (`/companies/` → a company of A…).
+    records: Vec<(&'static str, String)>,
     owner: String,
     session: String,
     key_id: String,
@@ -80,12 +87,51 @@ fn body_for(method: &str, path: &str, t: &Target) -> Option<Value> {
         ("PATCH", "/me") => json!({"name": "Mallory"}),
         ("POST", "/contacts") => json!({"name": "Mallory's lead"}),
         ("PATCH", "/contacts/{id}") => json!({"name": "Hijacked", "notes": "mallory was here"}),
+        ("POST", "/contacts/{id}/merge") => json!({"other_id": t.contact}),
+        ("POST", "/companies") => json!({"name": "Mallory Ltd"}),
+        ("PATCH", "/companies/{id}") => json!({"name": "Hijacked"}),
+        ("POST", "/enquiries") => json!({"title": "Mallory", "contact_id": t.contact}),
+        ("PATCH", "/enquiries/{id}") => json!({"status": "lost", "lost_reason": "mallory"}),
+        ("POST", "/enquiries/{id}/convert") => json!({"name": "Hijacked"}),
+        ("POST", "/projects") => json!({"name": "Mallory", "contact_ids": [t.contact]}),
+        ("PATCH", "/projects/{id}") => json!({"name": "Hijacked"}),
+        ("POST", "/tasks") => {
+            json!({"title": "Mallory", "record": format!("contact:{}", t.contact)})
+        }
+        ("PATCH", "/tasks/{id}") => json!({"done": true}),
+        ("POST", "/notes") => {
+            json!({"body": "Mallory", "record": format!("contact:{}", t.contact)})
+        }
+        ("PATCH", "/notes/{id}") => json!({"body": "Hijacked"}),
+        ("PATCH", "/files/{id}") => json!({"name": "hijacked.pdf"}),
+        ("POST", "/pipeline/stages") => json!({"name": "Mallory"}),
+        ("PATCH", "/pipeline/stages/{id}") => json!({"name": "Hijacked"}),
+        ("POST", "/custom-fields") => {
+            json!({"label": "Mallory", "entity": "contact", "field_type": "text"})
+        }
+        ("PATCH", "/custom-fields/{id}") => json!({"label": "Hijacked"}),
+        ("POST", "/imports/contacts") => {
+            let company = &t
+                .records
+                .iter()
+                .find(|(p, _)| *p == "/companies/")
+                .unwrap()
+                .1;
+            json!({"csv": format!("name,company_id\nMallory,{company}\n")})
+        }
         _ => return None,
     })
 }
 
 fn fill(path: &str, t: &Target) -> String {
-    let id = if path.starts_with("/api-keys/") {
+    let record = t
+        .records
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map(|(_, id)| id);
+    let id = if let Some(id) = record {
+        id
+    } else if path.starts_with("/api-keys/") {
         &t.key_id
     } else if path.starts_with("/contacts/") {
         &t.contact
@@ -97,6 +143,7 @@ fn fill(path: &str, t: &Target) -> String {
     path.replace("{id}", id)
         .replace("{user_id}", &t.owner)
         .replace("{token}", &t.invitation)
+        .replace("{entity}", "contacts")
 }
 
 async fn snapshot(app: &TestApp, brand: &str) -> Vec<String> {
@@ -135,6 +182,79 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
             &json!({"name": "Mia Chen", "email": "mia@client.example"}),
         )
         .await;
+    let cid = contact["id"].as_str().unwrap().to_owned();
+    let mut records: Vec<(&'static str, String)> = Vec::new();
+    for (prefix, route, body) in [
+        (
+            "/companies/",
+            "/companies",
+            json!({"name": "Rosewood Venues"}),
+        ),
+        (
+            "/enquiries/",
+            "/enquiries",
+            json!({"title": "Chen wedding", "contact_id": cid}),
+        ),
+        (
+            "/projects/",
+            "/projects",
+            json!({"name": "Chen wedding arch", "contact_ids": [cid]}),
+        ),
+        (
+            "/tasks/",
+            "/tasks",
+            json!({"title": "Call Mia", "record": format!("contact:{cid}")}),
+        ),
+        (
+            "/notes/",
+            "/notes",
+            json!({"body": "Loves peonies", "record": format!("contact:{cid}")}),
+        ),
+        (
+            "/custom-fields/",
+            "/custom-fields",
+            json!({"label": "Colour", "entity": "contact", "field_type": "text"}),
+        ),
+    ] {
+        let created = app.post_as(route, &ana, &body).await;
+        records.push((prefix, created["id"].as_str().expect(route).to_owned()));
+    }
+    let stages: Value = app
+        .get_auth("/pipeline/stages", &ana)
+        .await
+        .json()
+        .await
+        .unwrap();
+    records.push((
+        "/pipeline/stages/",
+        stages["items"][0]["id"].as_str().unwrap().to_owned(),
+    ));
+    let file: Value = app
+        .http
+        .post(app.url(&format!("/files?name=quote.pdf&record=contact:{cid}")))
+        .bearer_auth(&ana)
+        .header("content-type", "application/pdf")
+        .body(b"%PDF-1.7 quote".to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    records.push(("/files/", file["id"].as_str().unwrap().to_owned()));
+    let export: Value = app
+        .http
+        .post(app.url("/exports"))
+        .bearer_auth(&ana)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    records.push(("/exports/", export["id"].as_str().unwrap().to_owned()));
+    // Records lead the route-prefix match, more specific prefixes first.
+    records.insert(0, ("/contacts/", cid.clone()));
     let token = app.mailed_token("ana@bloom.example", "token=").await;
     app.post_json("/auth/verify-email", &json!({"token": token}))
         .await;
@@ -155,6 +275,7 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
     let target = Target {
         brand: bloom.to_string(),
         contact: contact["id"].as_str().unwrap().to_owned(),
+        records: records.clone(),
         owner: ana_id.clone(),
         session: sessions[0]["id"].as_str().unwrap().to_owned(),
         key_id: key["id"].as_str().unwrap().to_owned(),
@@ -168,7 +289,14 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
             "al@bloom.example".into(),
             key["key"].as_str().unwrap().to_owned(),
             key["id"].as_str().unwrap().to_owned(),
-        ],
+            "Rosewood Venues".into(),
+            "Chen wedding".into(),
+            "Loves peonies".into(),
+            "Call Mia".into(),
+        ]
+        .into_iter()
+        .chain(records.iter().map(|(_, id)| id.clone()))
+        .collect(),
     };
 
     // Brand B's people, in every role, and its API keys in every role.
@@ -211,7 +339,8 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
                 .header("if-match", "\"1\"");
             let body = body_for(method, route.path, &target);
             // A request that names brand A (in its path or body) must be refused outright.
-            let aims_at_a = route.path.contains('{')
+            // (`{entity}` names a kind of record, not one of A's.)
+            let aims_at_a = route.path.replace("{entity}", "").contains('{')
                 || body
                     .as_ref()
                     .is_some_and(|b| b.to_string().contains(&target.brand));

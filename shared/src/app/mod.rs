@@ -7,5 +7,6 @@ pub mod brands;
 pub mod invitations;
 pub mod mailbox_notices;
 pub mod platform;
+pub mod public_form;
 pub mod records;
 pub mod tenancy;

@@ -13,6 +13,8 @@ use serde_json::Value;
 pub enum Actor {
     User(UserId),
     ApiKey(String),
+    /// A visitor submitting the brand's public enquiry form.
+    PublicForm,
 }
 
 impl Actor {
@@ -21,6 +23,7 @@ impl Actor {
         match self {
             Actor::User(u) => u.to_string(),
             Actor::ApiKey(id) => format!("apikey:{id}"),
+            Actor::PublicForm => "public-form".to_owned(),
         }
     }
 }
@@ -69,7 +72,7 @@ impl BrandScope {
     pub fn user(&self) -> Option<&UserId> {
         match &self.actor {
             Actor::User(u) => Some(u),
-            Actor::ApiKey(_) => None,
+            Actor::ApiKey(_) | Actor::PublicForm => None,
         }
     }
 
@@ -145,6 +148,33 @@ pub async fn scope_for_key(ctx: &Ctx, presented: &str) -> Result<BrandScope, Sco
         actor: Actor::ApiKey(key.id),
         role: key.role,
     })
+}
+
+/// The scope of the brand's public enquiry form: found by the brand's slug, only while the
+/// brand is active, and used by that one use case to record a visitor's enquiry.
+pub(crate) async fn public_form_scope(
+    ctx: &Ctx,
+    slug: &crate::domain::Slug,
+) -> Result<Option<BrandScope>, AuthError> {
+    let Some(brand) = ctx
+        .table
+        .get(&keys::slug(slug))
+        .await?
+        .and_then(|i| i.get("brand").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|b| BrandId::parse(&b).ok())
+    else {
+        return Ok(None);
+    };
+    let active = ctx
+        .table
+        .get(&keys::brand(&brand))
+        .await?
+        .is_some_and(|b| b.get("status").and_then(Value::as_str) == Some("active"));
+    Ok(active.then_some(BrandScope {
+        brand,
+        actor: Actor::PublicForm,
+        role: Role::FullAccess,
+    }))
 }
 
 /// The platform operator's scope in a brand, for the audited platform routes only.

@@ -14,9 +14,11 @@ mod json;
 pub mod meta;
 pub mod openapi;
 pub mod problem;
+pub mod public;
 pub mod record_docs;
 pub mod records;
 pub mod routes;
+pub mod transfer;
 
 pub use dispatch::{PeerAddr, handle};
 pub use json::{json_body, json_response};

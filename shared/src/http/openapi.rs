@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use super::problem::{FieldError, Problem};
-use super::{admin, api_keys, audit, auth, brands, files, meta, records};
+use super::{admin, api_keys, audit, auth, brands, files, meta, public, records, transfer};
 use std::sync::OnceLock;
 use utoipa::OpenApi;
 
@@ -15,7 +15,8 @@ use utoipa::OpenApi;
           api_keys::create, api_keys::list, api_keys::revoke, brands::invite, brands::accept_invitation,
           admin::brands, admin::members, admin::suspend, admin::restore,
           records::duplicates, records::merge, records::convert, records::contact_timeline, records::project_timeline,
-          files::upload, files::content, audit::list),
+          files::upload, files::content, audit::list, transfer::import_contacts, transfer::export_csv,
+          transfer::request_export, transfer::list_exports, transfer::get_export, transfer::download_export, public::enquiry),
     components(schemas(meta::Health, Problem, FieldError, auth::SignupRequest, auth::SignupResponse,
         auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks, auth::TokenRequest,
         auth::ResetRequest, auth::ResetPasswordRequest, auth::ChangePasswordRequest, auth::UpdateProfileRequest,
@@ -26,6 +27,11 @@ use utoipa::OpenApi;
         api_keys::CreateApiKeyRequest, crate::app::api_keys::ApiKeyView, crate::app::api_keys::CreatedApiKey,
         brands::InviteRequest, crate::app::invitations::InvitationView, crate::app::platform::PlatformBrand,
         audit::AuditPage, crate::app::records::audit_log::AuditEntry,
+        crate::app::public_form::PublicEnquiry, crate::app::public_form::Received,
+        transfer::ExportList, crate::app::records::exports::ExportView,
+        crate::app::records::transfer::ImportRequest, crate::app::records::transfer::ImportReport,
+        crate::app::records::transfer::RowIssue, crate::app::records::transfer::DuplicateRow,
+        crate::app::records::transfer::OnDuplicate,
         records::RecordPage, records::MergeRequest, records::Timeline, crate::app::records::timeline::TimelineEntry,
         crate::app::records::FieldChange)),
     modifiers(&BearerAuth),

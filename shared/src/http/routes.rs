@@ -6,7 +6,10 @@ use super::records::{
     self, Companies, Contacts, CustomFields, Enquiries, Files, Notes, Projects, Resource, Stages,
     Tasks,
 };
-use super::{ApiError, Request, Response, admin, api_keys, audit, auth, brands, files, meta};
+use super::{
+    ApiError, Request, Response, admin, api_keys, audit, auth, brands, files, meta, public,
+    transfer,
+};
 use crate::Ctx;
 use futures::future::BoxFuture;
 use http::Method;
@@ -328,6 +331,29 @@ fn crm_routes() -> Vec<Route> {
         ),
         route(Method::POST, "/files", handler!(files::upload)),
         route(Method::GET, "/audit", handler!(audit::list)),
+        route(
+            Method::POST,
+            "/public/{brand_slug}/enquiries",
+            handler!(public::enquiry),
+        ),
+        route(
+            Method::POST,
+            "/imports/contacts",
+            handler!(transfer::import_contacts),
+        ),
+        route(
+            Method::GET,
+            "/exports/csv/{entity}",
+            handler!(transfer::export_csv),
+        ),
+        route(Method::POST, "/exports", handler!(transfer::request_export)),
+        route(Method::GET, "/exports", handler!(transfer::list_exports)),
+        route(Method::GET, "/exports/{id}", handler!(transfer::get_export)),
+        route(
+            Method::GET,
+            "/exports/{id}/download",
+            handler!(transfer::download_export),
+        ),
         route(Method::GET, "/files/{id}/content", handler!(files::content)),
     ]);
     routes

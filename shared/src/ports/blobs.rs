@@ -74,4 +74,13 @@ pub trait Blobs: Send + Sync {
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobsError>;
     /// Every key under `prefix`, in key order.
     async fn list(&self, prefix: &str) -> Result<Vec<BlobKey>, BlobsError>;
+    /// A URL that fetches the blob without credentials for `ttl`, if the store has such
+    /// links (S3 presigned URLs); `None` means serve it through the API.
+    async fn presigned_get(
+        &self,
+        _key: &BlobKey,
+        _ttl: std::time::Duration,
+    ) -> Result<Option<String>, BlobsError> {
+        Ok(None)
+    }
 }

@@ -30,7 +30,12 @@ pub async fn run_job(ctx: &Ctx, name: &str) -> Result<String, String> {
                 .sweep_expired()
                 .await
                 .map_err(|e| e.to_string())?;
-            for q in [&embedded.gmail_sync, &embedded.gmail_sync_dlq] {
+            for q in [
+                &embedded.gmail_sync,
+                &embedded.gmail_sync_dlq,
+                &embedded.exports,
+                &embedded.exports_dlq,
+            ] {
                 q.purge_dedup().await.map_err(|e| e.to_string())?;
             }
             Ok(format!("swept {swept} expired items"))

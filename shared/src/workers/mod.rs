@@ -4,6 +4,7 @@
 //! contained, and failures reported per record.
 
 pub mod envelope;
+pub mod export;
 pub mod gmail_sync;
 pub mod jobs;
 pub mod poller;

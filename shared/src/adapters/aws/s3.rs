@@ -28,6 +28,24 @@ fn unavailable(err: &(dyn std::error::Error + 'static)) -> BlobsError {
 
 #[async_trait]
 impl Blobs for S3Blobs {
+    async fn presigned_get(
+        &self,
+        key: &BlobKey,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, BlobsError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl)
+            .map_err(|e| BlobsError::Unavailable(e.to_string()))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .presigned(config)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(Some(req.uri().to_owned()))
+    }
+
     async fn put(&self, key: &BlobKey, bytes: Bytes, content_type: &str) -> Result<(), BlobsError> {
         check_content_type(content_type)?;
         self.client

@@ -9,6 +9,7 @@ pub mod cascade;
 pub mod contacts;
 pub mod custom;
 pub mod enquiries;
+pub mod exports;
 pub mod files;
 pub mod kinds;
 pub mod pipeline;
@@ -16,6 +17,7 @@ pub mod query;
 pub mod spec;
 pub mod store;
 pub mod timeline;
+pub mod transfer;
 
 pub use audit::{AUDIT_RETENTION_DAYS, FieldChange, audit, diff};
 pub use spec::{Issue, Kind};

@@ -13,6 +13,7 @@ use crate::domain::{Permission, UserId};
 use crate::keys;
 use crate::ports::{BlobsError, Condition, Index, Item, Key, Query, StoreError, Write};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 pub type Attrs = Map<String, Value>;
 
@@ -231,6 +232,7 @@ async fn check_references(
     before: &Attrs,
     after: &Attrs,
     issues: &mut Vec<Issue>,
+    known: &mut HashMap<String, bool>,
 ) -> Result<(), RecordError> {
     for f in kind.fields {
         let Some(v) = after.get(f.name) else { continue };
@@ -242,6 +244,16 @@ async fn check_references(
             .map(|b| ids_in(f.ty, b))
             .unwrap_or_default();
         for id in ids_in(f.ty, v).into_iter().filter(|i| !old.contains(i)) {
+            let memo = format!("{:?}:{id}", f.ty);
+            if let Some(ok) = known.get(&memo) {
+                if !ok {
+                    issues.push(Issue::new(
+                        f.name,
+                        "names something that is not in this brand",
+                    ));
+                }
+                continue;
+            }
             let ok = match f.ty {
                 Ty::Member | Ty::Members => {
                     let user = UserId::parse(&id)?;
@@ -258,8 +270,12 @@ async fn check_references(
                 }
                 _ => true,
             };
+            known.insert(memo, ok);
             if !ok {
-                issues.push(Issue::new(f.name, format!("{id} is not in this brand")));
+                issues.push(Issue::new(
+                    f.name,
+                    "names something that is not in this brand",
+                ));
             }
         }
     }
@@ -429,6 +445,32 @@ pub(crate) fn changes(kind: &Kind, before: &Attrs, after: &Attrs) -> Vec<FieldCh
     audit::diff(&b, &a, &refs)
 }
 
+/// What validating many writes in a row reads once: custom field definitions, and which
+/// referenced members and records exist.
+#[derive(Default)]
+pub struct Lookups {
+    defs: Option<Vec<Item>>,
+    known: HashMap<String, bool>,
+}
+
+impl Lookups {
+    async fn defs(
+        &mut self,
+        ctx: &Ctx,
+        scope: &BrandScope,
+        kind: &Kind,
+        input: &Attrs,
+    ) -> Result<Vec<Item>, RecordError> {
+        if !kind.custom_fields || !input.contains_key("custom") {
+            return Ok(Vec::new());
+        }
+        if self.defs.is_none() {
+            self.defs = Some(custom::definitions(ctx, scope, kind, input).await?);
+        }
+        Ok(self.defs.clone().unwrap_or_default())
+    }
+}
+
 /// A record about to be written, and the writes (record and audit) that make it so.
 pub struct Prepared {
     pub item: Item,
@@ -504,9 +546,22 @@ pub async fn prepare_create(
     action: &str,
 ) -> Result<Prepared, RecordError> {
     let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
-    prepare_create_with_id(ctx, scope, kind, &id, input, preset, client, action).await
+    let mut lookups = Lookups::default();
+    prepare_create_with_id(
+        ctx,
+        scope,
+        kind,
+        &id,
+        input,
+        preset,
+        client,
+        action,
+        &mut lookups,
+    )
+    .await
 }
 
+/// As [`prepare_create`], for a known id, reusing `lookups` across many creates.
 #[allow(clippy::too_many_arguments)]
 pub async fn prepare_create_with_id(
     ctx: &Ctx,
@@ -517,12 +572,13 @@ pub async fn prepare_create_with_id(
     preset: Attrs,
     client: &Client,
     action: &str,
+    lookups: &mut Lookups,
 ) -> Result<Prepared, RecordError> {
     scope.require(kind.write)?;
     scope.require(Permission::WriteAssignedRecords)?;
     let now = ctx.clock.now().to_rfc3339();
     let actor = scope.actor().label();
-    let custom_defs = custom::definitions(ctx, scope, kind, &input).await?;
+    let custom_defs = lookups.defs(ctx, scope, kind, &input).await?;
     let mut attrs = defaults(ctx, scope, kind).await?;
     attrs.extend(preset);
     let mut issues = Vec::new();
@@ -530,7 +586,16 @@ pub async fn prepare_create_with_id(
     rules(kind, &Attrs::new(), &mut attrs, &now, &actor, &mut issues);
     stays_visible(scope, kind, &attrs, &mut issues);
     if issues.is_empty() {
-        check_references(ctx, scope, kind, &Attrs::new(), &attrs, &mut issues).await?;
+        check_references(
+            ctx,
+            scope,
+            kind,
+            &Attrs::new(),
+            &attrs,
+            &mut issues,
+            &mut lookups.known,
+        )
+        .await?;
     }
     if !issues.is_empty() {
         return Err(RecordError::Invalid(issues));
@@ -578,7 +643,16 @@ pub async fn prepare_update(
     rules(kind, &current.attrs, &mut attrs, &now, &actor, &mut issues);
     stays_visible(scope, kind, &attrs, &mut issues);
     if issues.is_empty() {
-        check_references(ctx, scope, kind, &current.attrs, &attrs, &mut issues).await?;
+        check_references(
+            ctx,
+            scope,
+            kind,
+            &current.attrs,
+            &attrs,
+            &mut issues,
+            &mut HashMap::new(),
+        )
+        .await?;
     }
     if !issues.is_empty() {
         return Err(RecordError::Invalid(issues));

@@ -1,0 +1,117 @@
+//! Imports and exports: CSV in and out, and the full JSON export job (P25).
+
+use super::auth::{client, scope};
+use super::records::path_id;
+use super::routes::HandlerResult;
+use super::{ApiError, Request, json_body, json_response};
+use crate::Ctx;
+use crate::app::records::exports::{self, ExportView};
+use crate::app::records::transfer::{self, ImportReport, ImportRequest};
+use http::StatusCode;
+use lambda_http::RequestExt;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Import contacts from CSV: check every row, report duplicates and per-row errors, and
+/// (unless `dry_run`) write them, all or nothing unless `skip_invalid`.
+#[utoipa::path(post, path = "/imports/contacts", tag = "imports-exports", security(("bearer" = [])),
+    request_body = ImportRequest,
+    responses((status = 200, description = "dry run report", body = ImportReport),
+              (status = 201, description = "imported", body = ImportReport),
+              (status = 400, body = super::Problem), (status = 401, body = super::Problem),
+              (status = 413, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn import_contacts(ctx: &Ctx, req: Request) -> HandlerResult {
+    let scope = scope(ctx, &req).await?;
+    let body: ImportRequest = json_body(&req)?;
+    let report = transfer::import_contacts(ctx, &scope, body, &client(&req)).await?;
+    let status = if report.committed {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, &report)
+}
+
+/// Every contact, company or enquiry as CSV (owners and admins).
+#[utoipa::path(get, path = "/exports/csv/{entity}", tag = "imports-exports", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "contacts, companies or enquiries")),
+    responses((status = 200, description = "CSV with a header row", content_type = "text/csv", body = String),
+              (status = 401, body = super::Problem), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn export_csv(ctx: &Ctx, req: Request) -> HandlerResult {
+    let scope = scope(ctx, &req).await?;
+    let entity = req
+        .path_parameters()
+        .first("entity")
+        .unwrap_or_default()
+        .to_owned();
+    let kind = transfer::csv_kind(&entity).ok_or(ApiError::NotFound)?;
+    let csv = transfer::export_csv(ctx, &scope, kind).await?;
+    http::Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{entity}.csv\""),
+        )
+        .body(lambda_http::Body::Text(csv))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Start a full JSON export of the brand, made in the background; poll it for progress.
+#[utoipa::path(post, path = "/exports", tag = "imports-exports", security(("bearer" = [])),
+    responses((status = 202, body = ExportView), (status = 401, body = super::Problem),
+              (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
+pub async fn request_export(ctx: &Ctx, req: Request) -> HandlerResult {
+    let scope = scope(ctx, &req).await?;
+    let job = exports::request(ctx, &scope, &client(&req)).await?;
+    json_response(StatusCode::ACCEPTED, &job)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportList {
+    pub items: Vec<ExportView>,
+}
+
+/// The brand's recent exports, newest first (kept 7 days).
+#[utoipa::path(get, path = "/exports", tag = "imports-exports", security(("bearer" = [])),
+    responses((status = 200, body = ExportList), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
+pub async fn list_exports(ctx: &Ctx, req: Request) -> HandlerResult {
+    let scope = scope(ctx, &req).await?;
+    let items = exports::list(ctx, &scope).await?;
+    json_response(StatusCode::OK, &ExportList { items })
+}
+
+/// One export: status, progress and, once done, a download link.
+#[utoipa::path(get, path = "/exports/{id}", tag = "imports-exports", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ExportView), (status = 401, body = super::Problem),
+              (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
+pub async fn get_export(ctx: &Ctx, req: Request) -> HandlerResult {
+    let scope = scope(ctx, &req).await?;
+    let job = exports::get(ctx, &scope, &path_id(&req)).await?;
+    json_response(StatusCode::OK, &job)
+}
+
+/// The finished export file (where the blob store has no direct links).
+#[utoipa::path(get, path = "/exports/{id}/download", tag = "imports-exports", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the export", content_type = "application/json", body = Object),
+              (status = 401, body = super::Problem), (status = 403, body = super::Problem),
+              (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
+pub async fn download_export(ctx: &Ctx, req: Request) -> HandlerResult {
+    let scope = scope(ctx, &req).await?;
+    let id = path_id(&req);
+    let blob = exports::download(ctx, &scope, &id).await?;
+    http::Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, blob.content_type)
+        .header(
+            http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"atelier-export-{}.json\"",
+                id.replace(['"', '\\'], "")
+            ),
+        )
+        .body(lambda_http::Body::Binary(blob.bytes.to_vec()))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
