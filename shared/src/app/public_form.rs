@@ -9,7 +9,7 @@ use crate::app::auth::{Client, rate_limit};
 use crate::app::records::contacts::duplicates_of;
 use crate::app::records::kinds::{CONTACT, ENQUIRY};
 use crate::app::records::spec::{self, Ty};
-use crate::app::records::store::{self, Attrs, RecordError};
+use crate::app::records::store::{self, Attrs, Lookups, RecordError};
 use crate::app::tenancy::{BrandScope, public_form_scope};
 use crate::domain::{Email, Role, Slug};
 use crate::ports::Mail;
@@ -127,11 +127,24 @@ pub async fn submit(
         "guest_count": form.guest_count, "budget_min": form.budget_min, "budget_max": form.budget_max,
         "utm": utm,
     }));
-    let enquiry =
-        store::prepare_create(ctx, &scope, &ENQUIRY, input, Attrs::new(), client, "create").await?;
+    // The contact may be created in this same transaction.
+    let mut lookups = Lookups::default();
+    lookups.will_exist(CONTACT.entity, &contact_id);
+    let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
+    let enquiry = store::prepare_create_with_id(
+        ctx,
+        &scope,
+        &ENQUIRY,
+        &id,
+        input,
+        Attrs::new(),
+        client,
+        "create",
+        &mut lookups,
+    )
+    .await?;
     writes.extend(enquiry.writes);
     store::commit(ctx, writes).await?;
-    let id = ENQUIRY.id_of(&enquiry.item.key.sk).to_owned();
     notify_owners(ctx, &scope, &id, &title).await;
     Ok(Received { received: true })
 }

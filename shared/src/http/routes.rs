@@ -359,9 +359,9 @@ fn crm_routes() -> Vec<Route> {
     routes
 }
 
-/// The largest body a route takes: uploads take files, everything else JSON.
+/// The largest body a route takes: uploads take files and CSV, everything else JSON.
 pub fn body_limit(route: &Route, max_body_bytes: usize) -> usize {
-    if route.method == Method::POST && route.path == "/files" {
+    if route.method == Method::POST && matches!(route.path, "/files" | "/imports/contacts") {
         crate::app::records::files::MAX_FILE_BYTES.max(max_body_bytes)
     } else {
         max_body_bytes

@@ -13,16 +13,37 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Import contacts from CSV: check every row, report duplicates and per-row errors, and
-/// (unless `dry_run`) write them, all or nothing unless `skip_invalid`.
+/// (unless `dry_run`) write them, all or nothing unless `skip_invalid`. Send JSON (up to the
+/// JSON body limit), or the file itself as `text/csv` (up to 4 MiB) with the options as
+/// query parameters.
 #[utoipa::path(post, path = "/imports/contacts", tag = "imports-exports", security(("bearer" = [])),
-    request_body = ImportRequest,
+    params(("dry_run" = Option<bool>, Query, description = "text/csv only"),
+           ("skip_invalid" = Option<bool>, Query, description = "text/csv only"),
+           ("on_duplicate" = Option<String>, Query, description = "text/csv only: skip or create"),
+           ("mapping" = Option<String>, Query, description = "text/csv only: JSON column → target")),
+    request_body(content((ImportRequest = "application/json"), (String = "text/csv"))),
     responses((status = 200, description = "dry run report", body = ImportReport),
               (status = 201, description = "imported", body = ImportReport),
               (status = 400, body = super::Problem), (status = 401, body = super::Problem),
               (status = 413, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn import_contacts(ctx: &Ctx, req: Request) -> HandlerResult {
     let scope = scope(ctx, &req).await?;
-    let body: ImportRequest = json_body(&req)?;
+    let is_csv = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+    let body: ImportRequest = if is_csv {
+        csv_request(&req)?
+    } else {
+        let body: ImportRequest = json_body(&req)?;
+        if body.csv.len() > ctx.config.max_body_bytes {
+            return Err(ApiError::PayloadTooLarge {
+                limit: ctx.config.max_body_bytes,
+            });
+        }
+        body
+    };
     let report = transfer::import_contacts(ctx, &scope, body, &client(&req)).await?;
     let status = if report.committed {
         StatusCode::CREATED
@@ -30,6 +51,47 @@ pub async fn import_contacts(ctx: &Ctx, req: Request) -> HandlerResult {
         StatusCode::OK
     };
     json_response(status, &report)
+}
+
+/// A `text/csv` import: the body is the file; the options are query parameters, the mapping
+/// as JSON.
+fn csv_request(req: &Request) -> Result<ImportRequest, ApiError> {
+    let p = req.query_string_parameters();
+    let flag = |name: &str| -> Result<bool, ApiError> {
+        match p.first(name) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(ApiError::BadRequest(format!(
+                "{name} must be true or false"
+            ))),
+        }
+    };
+    let csv = std::str::from_utf8(req.body().as_ref())
+        .map_err(|_| ApiError::BadRequest("the CSV must be UTF-8".into()))?
+        .to_owned();
+    let mapping = p
+        .first("mapping")
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|_| {
+            ApiError::BadRequest("mapping must be a JSON object of column → target".into())
+        })?;
+    let on_duplicate = match p.first("on_duplicate") {
+        None | Some("skip") => transfer::OnDuplicate::Skip,
+        Some("create") => transfer::OnDuplicate::Create,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "on_duplicate must be skip or create".into(),
+            ));
+        }
+    };
+    Ok(ImportRequest {
+        csv,
+        mapping,
+        dry_run: flag("dry_run")?,
+        on_duplicate,
+        skip_invalid: flag("skip_invalid")?,
+    })
 }
 
 /// Every contact, company or enquiry as CSV (owners and admins).

@@ -454,6 +454,13 @@ pub struct Lookups {
 }
 
 impl Lookups {
+    /// Counts a record being created in the same transaction as existing, for references.
+    pub fn will_exist(&mut self, entity: &'static str, id: &str) {
+        for ty in [Ty::Ref(entity), Ty::Refs(entity)] {
+            self.known.insert(format!("{ty:?}:{id}"), true);
+        }
+    }
+
     async fn defs(
         &mut self,
         ctx: &Ctx,
