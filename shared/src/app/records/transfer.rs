@@ -434,6 +434,9 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
+/// A CSV column's value in a record's view.
+type Column = Box<dyn Fn(&Value) -> Option<Value> + Send + Sync>;
+
 /// The kinds exported as CSV.
 pub fn csv_kind(name: &str) -> Option<&'static Kind> {
     [&kinds::CONTACT, &kinds::COMPANY, &kinds::ENQUIRY]
@@ -448,7 +451,7 @@ pub async fn export_csv(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<St
     let mut probe = Attrs::new();
     probe.insert("custom".into(), Value::Null);
     let defs = custom::definitions(ctx, scope, kind, &probe).await?;
-    let mut columns: Vec<(String, Box<dyn Fn(&Value) -> Option<Value> + Send + Sync>)> = Vec::new();
+    let mut columns: Vec<(String, Column)> = Vec::new();
     columns.push(("id".into(), Box::new(|v| v.get("id").cloned())));
     for f in kind.fields.iter().filter(|f| f.ty != Ty::StageHistory) {
         let name = f.name;
