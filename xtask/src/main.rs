@@ -8,7 +8,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: cargo xtask <test|lint|bench>
-  test   fmt check, clippy, the whole test suite (AWS adapters against moto), template lint
+  test   fmt check, clippy, the whole test suite (AWS adapters against moto, schemathesis
+         against the local stack's OpenAPI), template lint
   lint   fmt check, clippy and template lint only
   bench  release build, then local-stack and adapter benchmarks, printed as figures";
 
@@ -69,7 +70,8 @@ fn test() -> Result<(), String> {
         "cargo test --workspace",
         cargo()
             .args(["test", "--workspace", "--no-fail-fast"])
-            .env("ATELIER_TEST_AWS_ENDPOINT", &moto.endpoint),
+            .env("ATELIER_TEST_AWS_ENDPOINT", &moto.endpoint)
+            .env("ATELIER_SCHEMATHESIS", venv.join("bin/schemathesis")),
     )?;
     drop(moto);
     template_lint(&venv)
