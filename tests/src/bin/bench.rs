@@ -9,6 +9,7 @@ use atelier_core::ports::{
     Cipher, Condition, Item, Key, OutMessage, Purpose, Query, Queue, SealContext, SystemClock,
     Table,
 };
+use reqwest::Method;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -20,6 +21,94 @@ fn per_sec(n: usize, d: Duration) -> String {
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Sends `total` requests over `concurrency` connections, each expecting `status`; returns
+/// the rate and the sorted latencies.
+#[allow(clippy::too_many_arguments)]
+async fn load(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+    total: usize,
+    concurrency: usize,
+    status: u16,
+) -> (String, Vec<Duration>) {
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, url, method) = (http.clone(), url.to_owned(), method.clone());
+        let (token, body) = (token.map(str::to_owned), body.cloned());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            for _ in 0..total / concurrency {
+                let mut req = http.request(method.clone(), &url);
+                if let Some(t) = &token {
+                    req = req.bearer_auth(t);
+                }
+                if let Some(b) = &body {
+                    req = req.json(b);
+                }
+                let t = Instant::now();
+                let r = req.send().await.unwrap();
+                assert_eq!(r.status().as_u16(), status, "{method} {url}");
+                r.bytes().await.unwrap();
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat: Vec<Duration> = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    let elapsed = began.elapsed();
+    lat.sort();
+    (per_sec(lat.len(), elapsed), lat)
+}
+
+/// Signs up, creates a brand and returns an access token in it.
+async fn owner_token(http: &reqwest::Client, base: &str) -> String {
+    let account = serde_json::json!({"email": "crm@atelier.example", "password": "balloon arch at dawn", "name": "Bench"});
+    http.post(format!("{base}/auth/signup"))
+        .json(&account)
+        .send()
+        .await
+        .unwrap();
+    let login = serde_json::json!({"email": "crm@atelier.example", "password": "balloon arch at dawn", "refresh_token_in_body": true});
+    let tokens: serde_json::Value = http
+        .post(format!("{base}/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let brand: serde_json::Value = http
+        .post(format!("{base}/brands"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": "Bench", "slug": "bench"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let switched: serde_json::Value = http
+        .post(format!("{base}/auth/switch-brand"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"brand_id": brand["id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    switched["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Spawns `atelier`, returns (child, base URL, time until its first /health answered 200).
@@ -90,34 +179,77 @@ async fn main() {
     );
 
     let (mut child, base, _) = start(&bin, dir.path(), &http).await;
-    let total = 5000;
     let concurrency = 32;
-    let url = format!("{base}/health");
-    let began = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (http, url) = (http.clone(), url.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            for _ in 0..total / concurrency {
-                let t = Instant::now();
-                let r = http.get(&url).send().await.unwrap();
-                assert_eq!(r.status(), 200);
-                r.bytes().await.unwrap();
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat: Vec<Duration> = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap());
-    }
-    let elapsed = began.elapsed();
-    lat.sort();
+    let (rate, lat) = load(
+        &http,
+        Method::GET,
+        &format!("{base}/health"),
+        None,
+        None,
+        5000,
+        concurrency,
+        200,
+    )
+    .await;
     println!(
-        "GET /health, {concurrency} connections: {} p50 {:.2?} p99 {:.2?}",
-        per_sec(lat.len(), elapsed),
+        "GET /health, {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    println!("\n== CRM records (release `atelier`, embedded backend, over HTTP)");
+    let dir = tempfile::TempDir::new().unwrap();
+    let (mut child, base, _) = start(&bin, dir.path(), &http).await;
+    let token = owner_token(&http, &base).await;
+    let body = serde_json::json!({"name": "Mia Chen", "email": "mia@client.example",
+        "phone": "+44 7700 900123", "tags": ["wedding", "vip"]});
+    let (rate, lat) = load(
+        &http,
+        Method::POST,
+        &format!("{base}/contacts"),
+        Some(&token),
+        Some(&body),
+        4000,
+        concurrency,
+        201,
+    )
+    .await;
+    println!(
+        "POST /contacts, {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    let (rate, lat) = load(
+        &http,
+        Method::GET,
+        &format!("{base}/contacts?limit=50"),
+        Some(&token),
+        None,
+        4000,
+        concurrency,
+        200,
+    )
+    .await;
+    println!(
+        "GET /contacts (page of 50 of 4,000), {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    let (rate, lat) = load(
+        &http,
+        Method::GET,
+        &format!("{base}/contacts?limit=50&tags=vip&sort=-name"),
+        Some(&token),
+        None,
+        400,
+        concurrency,
+        200,
+    )
+    .await;
+    println!(
+        "GET /contacts filtered and sorted (scans 4,000), {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
