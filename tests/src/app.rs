@@ -148,6 +148,25 @@ impl TestApp {
             .expect("request")
     }
 
+    /// POSTs a raw body of `content_type` (a file upload, a CSV import) as the holder of
+    /// `token`.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// POSTs JSON as the holder of `token` and returns the JSON answer.
     pub async fn post_as(
         &self,

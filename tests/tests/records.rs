@@ -503,14 +503,13 @@ async fn p24_deleting_a_contact_takes_its_notes_tasks_and_files_and_erases_its_v
         )
         .await;
     let file: Value = app
-        .http
-        .post(app.url(&format!("/files?name=brief.txt&record={record}")))
-        .bearer_auth(&owner)
-        .header("content-type", "text/plain")
-        .body("Mia's brief")
-        .send()
+        .post_bytes(
+            &format!("/files?name=brief.txt&record={record}"),
+            &owner,
+            "text/plain",
+            "Mia's brief",
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -230,14 +230,13 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
         stages["items"][0]["id"].as_str().unwrap().to_owned(),
     ));
     let file: Value = app
-        .http
-        .post(app.url(&format!("/files?name=quote.pdf&record=contact:{cid}")))
-        .bearer_auth(&ana)
-        .header("content-type", "application/pdf")
-        .body(b"%PDF-1.7 quote".to_vec())
-        .send()
+        .post_bytes(
+            &format!("/files?name=quote.pdf&record=contact:{cid}"),
+            &ana,
+            "application/pdf",
+            b"%PDF-1.7 quote".to_vec(),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

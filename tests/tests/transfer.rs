@@ -13,14 +13,8 @@ async fn upload(
     content_type: &str,
     body: Vec<u8>,
 ) -> reqwest::Response {
-    app.http
-        .post(app.url(&format!("/files?{query}")))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
+    app.post_bytes(&format!("/files?{query}"), token, content_type, body)
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -209,14 +203,8 @@ async fn a_10000_row_import_reports_duplicates_and_bad_rows_and_round_trips_thro
     // Over a megabyte: sent as the file itself.
     assert!(stripped.len() > 1024 * 1024);
     let again: Value = app
-        .http
-        .post(app.url("/imports/contacts"))
-        .bearer_auth(&other)
-        .header("content-type", "text/csv")
-        .body(stripped)
-        .send()
+        .post_bytes("/imports/contacts", &other, "text/csv", stripped)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -23,10 +23,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// Sends `total` requests over `concurrency` connections, each expecting `status`; returns
-/// the rate and the sorted latencies.
+/// Sends `total` requests over `concurrency` connections, each expecting `status`, and
+/// prints the rate and latencies under `label`.
 #[allow(clippy::too_many_arguments)]
 async fn load(
+    label: &str,
     http: &reqwest::Client,
     method: Method,
     url: &str,
@@ -35,7 +36,7 @@ async fn load(
     total: usize,
     concurrency: usize,
     status: u16,
-) -> (String, Vec<Duration>) {
+) {
     let began = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -66,7 +67,12 @@ async fn load(
     }
     let elapsed = began.elapsed();
     lat.sort();
-    (per_sec(lat.len(), elapsed), lat)
+    println!(
+        "{label}, {concurrency} connections: {} p50 {:.2?} p99 {:.2?}",
+        per_sec(lat.len(), elapsed),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
 }
 
 /// Signs up, creates a brand and returns an access token in it.
@@ -180,7 +186,8 @@ async fn main() {
 
     let (mut child, base, _) = start(&bin, dir.path(), &http).await;
     let concurrency = 32;
-    let (rate, lat) = load(
+    load(
+        "GET /health",
         &http,
         Method::GET,
         &format!("{base}/health"),
@@ -191,11 +198,6 @@ async fn main() {
         200,
     )
     .await;
-    println!(
-        "GET /health, {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
-    );
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -205,7 +207,8 @@ async fn main() {
     let token = owner_token(&http, &base).await;
     let body = serde_json::json!({"name": "Mia Chen", "email": "mia@client.example",
         "phone": "+44 7700 900123", "tags": ["wedding", "vip"]});
-    let (rate, lat) = load(
+    load(
+        "POST /contacts",
         &http,
         Method::POST,
         &format!("{base}/contacts"),
@@ -216,12 +219,8 @@ async fn main() {
         201,
     )
     .await;
-    println!(
-        "POST /contacts, {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
-    );
-    let (rate, lat) = load(
+    load(
+        "GET /contacts (page of 50 of 4,000)",
         &http,
         Method::GET,
         &format!("{base}/contacts?limit=50"),
@@ -232,12 +231,8 @@ async fn main() {
         200,
     )
     .await;
-    println!(
-        "GET /contacts (page of 50 of 4,000), {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
-    );
-    let (rate, lat) = load(
+    load(
+        "GET /contacts filtered and sorted (scans 4,000)",
         &http,
         Method::GET,
         &format!("{base}/contacts?limit=50&tags=vip&sort=-name"),
@@ -248,11 +243,6 @@ async fn main() {
         200,
     )
     .await;
-    println!(
-        "GET /contacts filtered and sorted (scans 4,000), {concurrency} connections: {rate} p50 {:.2?} p99 {:.2?}",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
-    );
     child.kill().unwrap();
     child.wait().unwrap();
 

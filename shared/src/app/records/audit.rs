@@ -11,6 +11,9 @@ use crate::ports::{Condition, Item, Key, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// What an erased value reads as in the audit trail of a deleted record (P24).
+pub const ERASED: &str = "[erased]";
+
 /// Brand audit records are kept 12 months (P28).
 pub const AUDIT_RETENTION_DAYS: i64 = 366;
 

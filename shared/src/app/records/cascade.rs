@@ -200,44 +200,30 @@ async fn erase_audit_values(
     id: &str,
 ) -> Result<(), RecordError> {
     let pk = format!("{}#RECORD#{entity}#{id}", keys::brand_pk(scope.brand()));
-    let mut cursor = None;
-    loop {
-        let page = ctx
-            .table
-            .query(
-                Query::partition(pk.clone())
-                    .on(Index::Gsi1)
-                    .limit(500)
-                    .after(cursor),
-            )
-            .await?;
-        for a in &page.items {
-            let Some(Value::Array(changes)) = a.get("changes") else {
-                continue;
-            };
-            let erased: Vec<Value> = changes
-                .iter()
-                .map(|c| {
-                    serde_json::json!({
-                        "field": c.get("field").cloned().unwrap_or(Value::Null),
-                        "before": if c.get("before").is_some_and(|v| !v.is_null()) { "[erased]".into() } else { Value::Null },
-                        "after": if c.get("after").is_some_and(|v| !v.is_null()) { "[erased]".into() } else { Value::Null },
-                    })
+    let trail = store::query_all(ctx, Query::partition(pk).on(Index::Gsi1), usize::MAX).await?;
+    for a in &trail {
+        let Some(Value::Array(changes)) = a.get("changes") else {
+            continue;
+        };
+        let erased: Vec<Value> = changes
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "field": c.get("field").cloned().unwrap_or(Value::Null),
+                    "before": if c.get("before").is_some_and(|v| !v.is_null()) { audit::ERASED.into() } else { Value::Null },
+                    "after": if c.get("after").is_some_and(|v| !v.is_null()) { audit::ERASED.into() } else { Value::Null },
                 })
-                .collect();
-            if &erased != changes {
-                ctx.table
-                    .update(
-                        &a.key,
-                        Update::new().set("changes", Value::Array(erased)),
-                        Condition::Present,
-                    )
-                    .await?;
-            }
-        }
-        cursor = page.next;
-        if cursor.is_none() {
-            return Ok(());
+            })
+            .collect();
+        if &erased != changes {
+            ctx.table
+                .update(
+                    &a.key,
+                    Update::new().set("changes", Value::Array(erased)),
+                    Condition::Present,
+                )
+                .await?;
         }
     }
+    Ok(())
 }

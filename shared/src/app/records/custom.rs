@@ -12,14 +12,13 @@ use crate::app::tenancy::BrandScope;
 use crate::ports::Item;
 use serde_json::{Map, Value};
 
-/// The definitions for `kind`'s entity, read only when the input writes custom values.
+/// The brand's definitions for `kind`'s entity (none if the kind takes no custom fields).
 pub async fn definitions(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-    input: &Attrs,
 ) -> Result<Vec<Item>, RecordError> {
-    if !kind.custom_fields || !input.contains_key("custom") {
+    if !kind.custom_fields {
         return Ok(Vec::new());
     }
     Ok(scan(ctx, scope, &CUSTOM_FIELD)

@@ -13,7 +13,7 @@
 //! - `sort=<field>` or `sort=-<field>` (descending).
 
 use super::spec::{Kind, Ty};
-use super::store::{self, RecordError, view, visible};
+use super::store::{self, Attrs, RecordError, view, visible};
 use crate::Ctx;
 use crate::app::tenancy::BrandScope;
 use crate::domain::Permission;
@@ -200,7 +200,7 @@ fn compare(v: &Value, bound: &str) -> Option<Ordering> {
     }
 }
 
-fn matches(item: &Value, filters: &[Filter], q: Option<&str>, kind: &Kind) -> bool {
+fn matches(item: &Attrs, filters: &[Filter], q: Option<&str>, kind: &Kind) -> bool {
     let get = |f: &str| item.get(f).filter(|v| !v.is_null());
     let all = filters.iter().all(|f| match f {
         Filter::Equals(name, value) => get(name).is_some_and(|v| as_text(v) == *value),
@@ -244,26 +244,30 @@ fn matches(item: &Value, filters: &[Filter], q: Option<&str>, kind: &Kind) -> bo
     })
 }
 
-/// A sort position: the value (absent last), then the id.
-fn position(item: &Value, field: &str) -> (Value, String) {
-    (
-        item.get(field).cloned().unwrap_or(Value::Null),
-        item["id"].as_str().unwrap_or_default().to_owned(),
-    )
+/// What a record sorts by, computed once per list: numbers numerically, the rest as
+/// case-folded text; absent values sort last.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum Rank {
+    Num(f64),
+    Text(String),
 }
 
-fn order(a: &(Value, String), b: &(Value, String)) -> Ordering {
-    let by_value = match (&a.0, &b.0) {
-        (Value::Null, Value::Null) => Ordering::Equal,
-        (Value::Null, _) => Ordering::Greater,
-        (_, Value::Null) => Ordering::Less,
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(Ordering::Equal),
-        (x, y) => as_text(x).to_lowercase().cmp(&as_text(y).to_lowercase()),
+fn rank(v: Option<&Value>) -> Option<Rank> {
+    match v? {
+        Value::Null => None,
+        Value::Number(n) => n.as_f64().map(Rank::Num),
+        other => Some(Rank::Text(as_text(other).to_lowercase())),
+    }
+}
+
+fn order(a: (&Option<Rank>, &str), b: (&Option<Rank>, &str)) -> Ordering {
+    let by_value = match (a.0, b.0) {
+        (None, None) => Ordering::Equal,
+        (None, _) => Ordering::Greater,
+        (_, None) => Ordering::Less,
+        (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
     };
-    by_value.then_with(|| a.1.cmp(&b.1))
+    by_value.then_with(|| a.1.cmp(b.1))
 }
 
 fn encode_cursor(pos: &(Value, String)) -> String {
@@ -313,34 +317,52 @@ pub async fn list(
         .sort
         .clone()
         .unwrap_or_else(|| ("id".to_owned(), false));
-    let mut items: Vec<(Value, String, Value)> = store::scan(ctx, scope, kind)
-        .await?
+    let scanned = store::scan(ctx, scope, kind).await?;
+    // Filter and rank on stored attributes; only the page returned is turned into views.
+    let mut items: Vec<(Option<Rank>, &str, &crate::ports::Item)> = scanned
         .iter()
         .filter(|i| visible(scope, kind, &i.attrs))
-        .map(|i| view(kind, i))
-        .filter(|v| matches(v, &query.filters, query.q.as_deref(), kind))
-        .map(|v| {
-            let (p, id) = position(&v, &field);
-            (p, id, v)
+        .filter(|i| matches(&i.attrs, &query.filters, query.q.as_deref(), kind))
+        .map(|i| {
+            let id = kind.id_of(&i.key.sk);
+            let by = if field == "id" {
+                Some(Rank::Text(id.to_lowercase()))
+            } else {
+                rank(i.attrs.get(&field))
+            };
+            (by, id, i)
         })
         .collect();
-    let cmp = |a: &(Value, String), b: &(Value, String)| {
+    let cmp = |a: (&Option<Rank>, &str), b: (&Option<Rank>, &str)| {
         if desc { order(b, a) } else { order(a, b) }
     };
-    items.sort_by(|a, b| cmp(&(a.0.clone(), a.1.clone()), &(b.0.clone(), b.1.clone())));
+    items.sort_by(|a, b| cmp((&a.0, a.1), (&b.0, b.1)));
     let start = match &after {
-        Some(c) => items
-            .partition_point(|(p, id, _)| cmp(&(p.clone(), id.clone()), c) != Ordering::Greater),
+        Some((value, id)) => {
+            let at = if field == "id" {
+                Some(Rank::Text(id.to_lowercase()))
+            } else {
+                rank(Some(value))
+            };
+            items.partition_point(|(r, i, _)| cmp((r, i), (&at, id)) != Ordering::Greater)
+        }
         None => 0,
     };
     let limit = query.limit as usize;
-    let page: Vec<_> = items.into_iter().skip(start).take(limit + 1).collect();
-    let next = (page.len() > limit)
-        .then(|| encode_cursor(&(page[limit - 1].0.clone(), page[limit - 1].1.clone())));
-    Ok((
-        page.into_iter().take(limit).map(|(_, _, v)| v).collect(),
-        next,
-    ))
+    let page: Vec<Value> = items
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|(_, _, i)| view(kind, i))
+        .collect();
+    let next = (items.len() > start + limit).then(|| {
+        let last = &page[limit - 1];
+        encode_cursor(&(
+            last.get(&field).cloned().unwrap_or(Value::Null),
+            last["id"].as_str().unwrap_or_default().to_owned(),
+        ))
+    });
+    Ok((page, next))
 }
 
 #[cfg(test)]

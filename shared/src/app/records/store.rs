@@ -472,7 +472,7 @@ impl Lookups {
             return Ok(Vec::new());
         }
         if self.defs.is_none() {
-            self.defs = Some(custom::definitions(ctx, scope, kind, input).await?);
+            self.defs = Some(custom::definitions(ctx, scope, kind).await?);
         }
         Ok(self.defs.clone().unwrap_or_default())
     }
@@ -643,7 +643,7 @@ pub async fn prepare_update(
     let id = kind.id_of(&current.key.sk).to_owned();
     let now = ctx.clock.now().to_rfc3339();
     let actor = scope.actor().label();
-    let custom_defs = custom::definitions(ctx, scope, kind, &input).await?;
+    let custom_defs = Lookups::default().defs(ctx, scope, kind, &input).await?;
     let mut attrs = current.attrs.clone();
     let mut issues = Vec::new();
     apply(kind, &mut attrs, input, false, &custom_defs, &mut issues);
@@ -789,7 +789,7 @@ pub fn deletion(
         .into_iter()
         .map(|c| FieldChange {
             field: c.field,
-            before: Value::from("[erased]"),
+            before: Value::from(audit::ERASED),
             after: Value::Null,
         })
         .collect();
@@ -802,31 +802,31 @@ pub fn deletion(
     ]
 }
 
-/// Every record of a kind in the brand, up to [`super::query::MAX_SCAN`].
-pub async fn scan(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<Vec<Item>, RecordError> {
+/// Every item a query finds, page after page, stopping after `bound` items.
+pub async fn query_all(ctx: &Ctx, query: Query, bound: usize) -> Result<Vec<Item>, RecordError> {
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
         let page = ctx
             .table
-            .query(
-                Query::partition(keys::brand_pk(scope.brand()))
-                    .prefix(kind.prefix)
-                    .limit(1000)
-                    .after(cursor),
-            )
+            .query(query.clone().limit(1000).after(cursor))
             .await?;
         items.extend(page.items);
         cursor = page.next;
         if cursor.is_none() {
-            break;
+            return Ok(items);
         }
-        if items.len() >= super::query::MAX_SCAN {
-            tracing::warn!(entity = kind.entity, "record scan stopped at its bound");
-            break;
+        if items.len() >= bound {
+            tracing::warn!(bound, "query stopped at its bound");
+            return Ok(items);
         }
     }
-    Ok(items)
+}
+
+/// Every record of a kind in the brand, up to [`super::query::MAX_SCAN`].
+pub async fn scan(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<Vec<Item>, RecordError> {
+    let query = Query::partition(keys::brand_pk(scope.brand())).prefix(kind.prefix);
+    query_all(ctx, query, super::query::MAX_SCAN).await
 }
 
 /// The records attached to `<entity>:<id>` (notes, tasks, files).
@@ -835,22 +835,6 @@ pub async fn attached(
     scope: &BrandScope,
     record: &str,
 ) -> Result<Vec<Item>, RecordError> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = ctx
-            .table
-            .query(
-                Query::partition(attached_pk(scope, record))
-                    .on(Index::Gsi1)
-                    .limit(1000)
-                    .after(cursor),
-            )
-            .await?;
-        items.extend(page.items);
-        cursor = page.next;
-        if cursor.is_none() {
-            return Ok(items);
-        }
-    }
+    let query = Query::partition(attached_pk(scope, record)).on(Index::Gsi1);
+    query_all(ctx, query, usize::MAX).await
 }

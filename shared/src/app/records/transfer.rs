@@ -171,9 +171,7 @@ pub async fn import_contacts(
 ) -> Result<ImportReport, RecordError> {
     scope.require(Permission::WriteAssignedRecords)?;
     let kind = &CONTACT;
-    let mut probe = Attrs::new();
-    probe.insert("custom".into(), Value::Null);
-    let defs = custom::definitions(ctx, scope, kind, &probe).await?;
+    let defs = custom::definitions(ctx, scope, kind).await?;
     let allowed = targets(kind, &defs);
 
     let mut reader = csv::ReaderBuilder::new()
@@ -448,9 +446,7 @@ pub fn csv_kind(name: &str) -> Option<&'static Kind> {
 /// lists joined with `; `), each custom field as `custom.<id>`, and the timestamps.
 pub async fn export_csv(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<String, RecordError> {
     scope.require(Permission::ExportData)?;
-    let mut probe = Attrs::new();
-    probe.insert("custom".into(), Value::Null);
-    let defs = custom::definitions(ctx, scope, kind, &probe).await?;
+    let defs = custom::definitions(ctx, scope, kind).await?;
     let mut columns: Vec<(String, Column)> = Vec::new();
     columns.push(("id".into(), Box::new(|v| v.get("id").cloned())));
     for f in kind.fields.iter().filter(|f| f.ty != Ty::StageHistory) {
