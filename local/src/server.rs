@@ -84,7 +84,8 @@ async fn handle(
             };
             // Refused before the dispatcher saw it: give it a request id all the same.
             let request_id = ulid::Ulid::new().to_string();
-            tracing::info!(%request_id, path = %parts.uri.path(), status = err.status().as_u16(), %peer, "access");
+            let path = core_http::routes::loggable_path(parts.uri.path());
+            tracing::info!(%request_id, %path, status = err.status().as_u16(), %peer, "access");
             let mut resp = err.into_response(&request_id);
             if let Ok(v) = http::HeaderValue::from_str(&request_id) {
                 resp.headers_mut().insert("x-request-id", v);

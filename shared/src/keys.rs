@@ -37,6 +37,12 @@ pub fn memberships_of(user: &crate::domain::UserId) -> String {
     format!("U#{user}#BRANDS")
 }
 
+/// The brand's newest invitation to an address (by the address's hash): a newer invitation
+/// replaces older ones, and only the newest can be accepted.
+pub fn latest_invitation(brand: &BrandId, email_hash: &str) -> Key {
+    Key::new(brand_pk(brand), format!("INVITE#{email_hash}"))
+}
+
 /// A mailbox's push-notification watermark: the highest history id Google has announced.
 pub fn mailbox_notice(brand: &BrandId, mailbox: &Email) -> Key {
     Key::new(brand_pk(brand), format!("MAILBOX#{mailbox}#NOTICE"))

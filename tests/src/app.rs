@@ -87,8 +87,24 @@ impl TestApp {
         )
     }
 
-    /// Creates a brand with the token's user as owner.
+    /// Verifies the address of the token's account, by the link mailed at sign-up (a brand's
+    /// creator must have a verified address).
+    pub async fn verify_email(&self, token: &str) {
+        let me: serde_json::Value = self.get_auth("/me", token).await.json().await.unwrap();
+        if me["email_verified"] == true {
+            return;
+        }
+        let email = me["email"].as_str().unwrap();
+        let link = self.mailed_token(email, "verify-email?token=").await;
+        let resp = self
+            .post_json("/auth/verify-email", &serde_json::json!({ "token": link }))
+            .await;
+        assert_eq!(resp.status(), 204, "verifying {email}");
+    }
+
+    /// Creates a brand with the token's user as owner (verifying their address first).
     pub async fn create_brand(&self, token: &str, slug: &str) -> BrandId {
+        self.verify_email(token).await;
         let body = serde_json::json!({ "name": slug, "slug": slug });
         let resp = self
             .http

@@ -66,6 +66,47 @@ async fn p07_p23_secrets_never_reach_the_logs() {
     app.get_auth(&format!("/brands/{brand}/members"), &api_key)
         .await;
     app.get_auth("/me", &access).await;
+    // Every route with a secret in its path, called with a made-up secret (a failed attempt)
+    // and, for invitations, with a real one.
+    let mut path_secrets = Vec::new();
+    for (i, route) in atelier_core::http::ROUTES.iter().enumerate() {
+        let secret_params: Vec<&str> = route
+            .path
+            .split('/')
+            .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
+            .filter(|p| atelier_core::http::routes::SECRET_PARAMS.contains(p))
+            .collect();
+        if secret_params.is_empty() {
+            continue;
+        }
+        let secret = format!("made-up-secret-{i}-Zq8");
+        let path = route.path.replace("{token}", &secret);
+        app.send_as(route.method.clone(), &path, &access, &json!({}))
+            .await;
+        path_secrets.push(secret);
+    }
+    assert!(!path_secrets.is_empty(), "the invitation route has a secret");
+    let invited = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("/brands/{brand}/invitations"),
+            &owner,
+            &json!({"email": "sam@bloom.example", "role": "team_member"}),
+        )
+        .await;
+    assert_eq!(invited.status(), 201);
+    let invitation = app.mailed_token("sam@bloom.example", "/invitations/").await;
+    let (sam, _) = app.account("sam@bloom.example").await;
+    let accepted = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("/invitations/{invitation}/accept"),
+            &sam,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 200);
+    path_secrets.push(invitation);
     app.stop().await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -86,6 +127,9 @@ async fn p07_p23_secrets_never_reach_the_logs() {
         ),
         ("API key", api_key),
     ];
+    let secrets = secrets
+        .into_iter()
+        .chain(path_secrets.into_iter().map(|s| ("secret path parameter", s)));
     for (name, secret) in secrets {
         assert!(!logs.contains(&secret), "the {name} reached the logs");
     }

@@ -4,7 +4,7 @@
 use crate::Ctx;
 use crate::app::auth::{AuthError, Client, audit, random_token, rate_limit, token_hash};
 use crate::app::tenancy::{BrandScope, ScopeError};
-use crate::domain::{BrandId, Permission, Role};
+use crate::domain::{BrandId, Permission, Role, UserId};
 use crate::keys;
 use crate::ports::{Condition, Item, Key, Query, StoreError, Update, Write};
 use serde::Serialize;
@@ -42,6 +42,8 @@ pub struct ResolvedKey {
     pub id: String,
     pub brand: BrandId,
     pub role: Role,
+    /// The member who made it: the key never has more authority than they have now.
+    pub created_by: UserId,
 }
 
 fn record_key(brand: &BrandId, id: &str) -> Key {
@@ -101,6 +103,7 @@ pub async fn create(
             permission: Permission::ManageApiKeys,
         });
     }
+    crate::app::auth::accounts::require_verified(ctx, user, "creating API keys").await?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(AuthError::Invalid(crate::domain::Invalid::new(
@@ -251,7 +254,10 @@ pub async fn resolve(ctx: &Ctx, presented: &str) -> Result<Option<ResolvedKey>, 
     if record.get("revoked_at").is_some() || expired {
         return Ok(None);
     }
-    let Ok(role) = Role::parse(&text(&record, "role")) else {
+    let (Ok(role), Ok(created_by)) = (
+        Role::parse(&text(&record, "role")),
+        UserId::parse(&text(&record, "created_by")),
+    ) else {
         return Ok(None);
     };
     rate_limit::hit(ctx, "api-key", &id, REQUESTS_PER_MINUTE, 60).await?;
@@ -267,5 +273,93 @@ pub async fn resolve(ctx: &Ctx, presented: &str) -> Result<Option<ResolvedKey>, 
             tracing::warn!(error = %e, "could not record API key use");
         }
     }
-    Ok(Some(ResolvedKey { id, brand, role }))
+    Ok(Some(ResolvedKey {
+        id,
+        brand,
+        role,
+        created_by,
+    }))
+}
+
+/// Revokes the live keys `creator` made in `brand`: they left it, or deleted their account.
+/// Such keys already open nothing (a key's authority is checked against its creator's current
+/// membership on every request); this makes them show as gone. Returns how many.
+pub async fn revoke_made_by(
+    ctx: &Ctx,
+    brand: &BrandId,
+    creator: &UserId,
+    actor: &str,
+    client: &Client,
+) -> Result<usize, AuthError> {
+    let creator = creator.to_string();
+    let mut revoked = 0;
+    let mut cursor = None;
+    loop {
+        let q = Query::partition(keys::brand_pk(brand))
+            .prefix("APIKEY#")
+            .after(cursor);
+        let page = ctx.table.query(q).await?;
+        for record in page.items.iter().filter(|i| {
+            i.get("revoked_at").is_none() && text(i, "created_by") == creator.as_str()
+        }) {
+            let version = record.version().unwrap_or(0);
+            let id = record.key.sk.trim_start_matches("APIKEY#");
+            let writes = vec![
+                Write::Update {
+                    key: record.key.clone(),
+                    update: Update::new()
+                        .set("revoked_at", ctx.clock.now().to_rfc3339())
+                        .set("version", version + 1),
+                    condition: Condition::VersionEquals(version),
+                },
+                Write::Delete {
+                    key: lookup_key(&text(record, "hash")),
+                    condition: Condition::None,
+                },
+                audit::record_as(
+                    ctx,
+                    actor,
+                    "apikey.revoked",
+                    &format!("brand:{brand} apikey:{id} reason:creator-left"),
+                    client,
+                ),
+            ];
+            match ctx.table.transact(writes).await {
+                Ok(()) => revoked += 1,
+                // Revoked or changed meanwhile: nothing left to do for it.
+                Err(StoreError::TransactionConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(revoked),
+        }
+    }
+}
+
+/// Revokes every key `user` made, in every brand they belong to (account deletion).
+pub async fn revoke_all_made_by(
+    ctx: &Ctx,
+    user: &UserId,
+    client: &Client,
+) -> Result<usize, AuthError> {
+    let mut revoked = 0;
+    let mut cursor = None;
+    loop {
+        let q = Query::partition(keys::memberships_of(user))
+            .on(crate::ports::Index::Gsi1)
+            .after(cursor);
+        let page = ctx.table.query(q).await?;
+        for m in &page.items {
+            let Ok(brand) = BrandId::parse(&text(m, "GSI1SK")) else {
+                continue;
+            };
+            revoked += revoke_made_by(ctx, &brand, user, &user.to_string(), client).await?;
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(revoked),
+        }
+    }
 }

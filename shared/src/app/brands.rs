@@ -101,6 +101,7 @@ pub async fn create(
     let name =
         PersonName::parse(name).map_err(|i| crate::domain::Invalid::new("name", i.message))?;
     let slug = Slug::parse(slug)?;
+    crate::app::auth::accounts::require_verified(ctx, creator, "creating a brand").await?;
     let brand = BrandId::new(ctx.clock.as_ref());
     let now = ctx.clock.now().to_rfc3339();
     let brand_item = Item::new(keys::brand(&brand))
@@ -384,10 +385,19 @@ pub async fn remove(
         user,
         client,
     );
-    match commit(ctx, scope.brand(), change, delta, vec![audit]).await? {
-        true => Ok(()),
-        false => Err(BrandError::NoSuchMember),
+    if !commit(ctx, scope.brand(), change, delta, vec![audit]).await? {
+        return Err(BrandError::NoSuchMember);
     }
+    // Their keys already open nothing; revoke them so the brand's key list says so.
+    crate::app::api_keys::revoke_made_by(
+        ctx,
+        scope.brand(),
+        user,
+        &scope.actor().label(),
+        client,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Makes `user` a member of `brand` with `role` (invitation acceptance; operator tools).

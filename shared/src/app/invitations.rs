@@ -9,7 +9,8 @@ use crate::app::brands::{self, BrandError, BrandView};
 use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Email, Permission, Role, UserId};
 use crate::keys;
-use crate::ports::Mail;
+use crate::app::tenancy::membership;
+use crate::ports::{Condition, Item, Mail, Write};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -36,16 +37,10 @@ pub async fn invite(
     if !scope.role().may_grant(role) {
         return Err(forbidden().into());
     }
+    accounts::require_verified(ctx, inviter, "inviting others").await?;
     let profile = accounts::profile(ctx, inviter)
         .await?
         .ok_or(AuthError::InvalidCredentials)?;
-    if !profile.email_verified {
-        return Err(AuthError::Invalid(crate::domain::Invalid::new(
-            "email",
-            "verify your own email before inviting others",
-        ))
-        .into());
-    }
     let email = Email::parse(email)?;
     let brand = ctx
         .table
@@ -57,6 +52,7 @@ pub async fn invite(
         .and_then(Value::as_str)
         .unwrap_or("a brand")
         .to_owned();
+    let expires = ctx.clock.now() + chrono::Duration::days(7);
     let fields = vec![
         ("brand", Value::from(scope.brand().to_string())),
         ("role", Value::from(role.as_str())),
@@ -64,18 +60,27 @@ pub async fn invite(
         ("invited_by", Value::from(inviter.to_string())),
     ];
     let (token, store) = one_time::issue_with(ctx, Purpose::Invitation, fields)?;
-    let subject = format!(
-        "brand:{} invitee:{} role:{role}",
-        scope.brand(),
-        token_hash(email.as_str())
-    );
-    ctx.table
-        .transact(vec![
-            store,
-            audit::record(ctx, Some(inviter), "member.invited", &subject, client),
-        ])
-        .await?;
-    let expires = ctx.clock.now() + chrono::Duration::days(7);
+    let invitee = token_hash(email.as_str());
+    let subject = format!("brand:{} invitee:{invitee} role:{role}", scope.brand());
+    // A newer invitation to the same address replaces older ones: the older link is deleted,
+    // and the pointer names only the newest.
+    let latest = keys::latest_invitation(scope.brand(), &invitee);
+    let mut writes = vec![
+        store,
+        Write::Put {
+            item: Item::new(latest.clone())
+                .with("token", token_hash(&token))
+                .with("expires_at", expires.timestamp()),
+            condition: Condition::None,
+        },
+        audit::record(ctx, Some(inviter), "member.invited", &subject, client),
+    ];
+    if let Some(older) = ctx.table.get(&latest).await?
+        && let Some(hash) = older.get("token").and_then(Value::as_str)
+    {
+        writes.push(one_time::discard(Purpose::Invitation, hash));
+    }
+    ctx.table.transact(writes).await?;
     let mail = Mail {
         to: email.clone(),
         subject: format!("{} invited you to {brand_name} on Atelier", profile.name),
@@ -122,8 +127,28 @@ pub async fn accept(
     }
     let brand = BrandId::parse(&text("brand")).map_err(|_| AuthError::InvalidCredentials)?;
     let role = Role::parse(&text("role")).map_err(|_| AuthError::InvalidCredentials)?;
+    // The inviter's authority is checked again now: a demoted or departed inviter's
+    // invitations grant nothing they could not grant today.
+    let inviter = UserId::parse(&text("invited_by")).map_err(|_| AuthError::InvalidCredentials)?;
+    let inviter_active = accounts::profile(ctx, &inviter).await?.is_some();
+    let inviter_role = membership(ctx, &brand, &inviter).await?;
+    if !inviter_active || !inviter_role.is_some_and(|r| r.may_grant(role)) {
+        return Err(AuthError::InvalidCredentials.into());
+    }
+    // Only the newest invitation to this address stands; it is consumed with the joining.
+    let latest = keys::latest_invitation(&brand, &token_hash(&profile.email));
+    let is_newest = ctx.table.get(&latest).await?.is_some_and(|l| {
+        l.get("token").and_then(Value::as_str) == Some(token_hash(token).as_str())
+    });
+    if !is_newest {
+        return Err(AuthError::InvalidCredentials.into());
+    }
+    let newest = Write::Delete {
+        key: latest,
+        condition: Condition::AttrEquals("token".into(), Value::from(token_hash(token))),
+    };
     // The link is spent in the same transaction as the joining; a member already keeps it.
-    brands::join_with(ctx, &brand, user, role, client, vec![spend]).await?;
+    brands::join_with(ctx, &brand, user, role, client, vec![spend, newest]).await?;
     brands::mine(ctx, user)
         .await?
         .into_iter()

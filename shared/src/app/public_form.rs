@@ -56,19 +56,13 @@ pub async fn submit(
     form: PublicEnquiry,
     client: &Client,
 ) -> Result<Received, RecordError> {
+    // Every submission counts against the sender's IP — misses on unknown brands too, so
+    // slugs cannot be probed without limit.
+    rate_limit::hit(ctx, "public-form-ip", &client.ip, PER_IP_PER_HOUR, 3600).await?;
     let slug = Slug::parse(slug).map_err(|_| RecordError::NotFound)?;
     let scope = public_form_scope(ctx, &slug)
         .await?
         .ok_or(RecordError::NotFound)?;
-    rate_limit::hit(ctx, "public-form-ip", &client.ip, PER_IP_PER_HOUR, 3600).await?;
-    rate_limit::hit(
-        ctx,
-        "public-form-brand",
-        &scope.brand().to_string(),
-        PER_BRAND_PER_HOUR,
-        3600,
-    )
-    .await?;
     if form
         .website
         .as_deref()
@@ -144,6 +138,16 @@ pub async fn submit(
     )
     .await?;
     writes.extend(enquiry.writes);
+    // The brand's quota is spent only by submissions that will be stored: honeypot hits and
+    // invalid payloads cannot silence a brand's form for real visitors.
+    rate_limit::hit(
+        ctx,
+        "public-form-brand",
+        &scope.brand().to_string(),
+        PER_BRAND_PER_HOUR,
+        3600,
+    )
+    .await?;
     store::commit(ctx, writes).await?;
     notify_owners(ctx, &scope, &id, &title).await;
     Ok(Received { received: true })
@@ -186,6 +190,19 @@ async fn notify_owners(ctx: &Ctx, scope: &BrandScope, enquiry_id: &str, title: &
         let Ok(to) = Email::parse(&owner.email) else {
             continue;
         };
+        // Only to addresses their owners proved they hold: visitors' text never reaches
+        // a third party through an address someone merely typed in.
+        let verified = match crate::domain::UserId::parse(&owner.user_id) {
+            Ok(user) => crate::app::auth::accounts::profile(ctx, &user)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|p| p.email_verified),
+            Err(_) => false,
+        };
+        if !verified {
+            continue;
+        }
         let mail = Mail {
             to,
             subject: "New enquiry from your website".into(),

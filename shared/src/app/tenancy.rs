@@ -84,8 +84,12 @@ impl BrandScope {
         self.role
     }
 
+    /// Whether the scope's role grants `permission`. Acts on people and credentials
+    /// (memberships, roles, invitations, keys, connections, brand settings) need a person:
+    /// an API key never holds them, whatever its role.
     pub fn require(&self, permission: Permission) -> Result<(), ScopeError> {
-        if self.role.can(permission) {
+        let person_only = permission.needs_person() && !matches!(self.actor, Actor::User(_));
+        if self.role.can(permission) && !person_only {
             Ok(())
         } else {
             Err(ScopeError::Forbidden {
@@ -133,20 +137,28 @@ pub async fn scope(
     })
 }
 
-/// The scope of a live API key: its own brand, its own role, nothing else (P04).
+/// The scope of a live API key: its own brand, nothing else (P04), and at most the authority
+/// its creator holds *now*. A key acts with the lesser of its own role and its creator's
+/// current role in the brand; it stops working when its creator leaves the brand or deletes
+/// their account (the brand being active is checked by the membership read).
 pub async fn scope_for_key(ctx: &Ctx, presented: &str) -> Result<BrandScope, ScopeError> {
     let key = crate::app::api_keys::resolve(ctx, presented)
         .await?
         .ok_or(ScopeError::NotMember)?;
-    let brand = ctx.table.get(&keys::brand(&key.brand)).await?;
-    let active = brand.is_some_and(|b| b.get("status").and_then(Value::as_str) == Some("active"));
-    if !active {
+    let creator_active = crate::app::auth::accounts::profile(ctx, &key.created_by)
+        .await?
+        .is_some();
+    if !creator_active {
         return Err(ScopeError::NotMember);
     }
+    let creator_role = membership(ctx, &key.brand, &key.created_by)
+        .await?
+        .ok_or(ScopeError::NotMember)?;
     Ok(BrandScope {
         brand: key.brand,
         actor: Actor::ApiKey(key.id),
-        role: key.role,
+        // Roles order most powerful first: the greater is the lesser authority.
+        role: key.role.max(creator_role),
     })
 }
 

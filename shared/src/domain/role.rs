@@ -52,6 +52,18 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Permissions over people and credentials, which only a signed-in person exercises:
+    /// an API key never changes memberships, roles, invitations, keys or connections.
+    pub fn needs_person(self) -> bool {
+        matches!(
+            self,
+            Permission::ManageBrand
+                | Permission::ManageMembers
+                | Permission::ManageApiKeys
+                | Permission::ManageConnections
+        )
+    }
+
     pub const ALL: [Permission; 9] = [
         Permission::ManageBrand,
         Permission::ManageMembers,

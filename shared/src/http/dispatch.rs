@@ -46,7 +46,8 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response {
     async move {
         let started = std::time::Instant::now();
         let method = req.method().clone();
-        let path = req.uri().path().to_owned();
+        // Logged, so secrets in the path (invitation links) are redacted.
+        let path = super::routes::loggable_path(req.uri().path());
         let ip = client_ip(&req);
         let user_agent = req
             .headers()

@@ -208,9 +208,14 @@ impl From<StoreError> for ApiError {
                     current_version: None,
                 }
             }
-            StoreError::TransactionConflict | StoreError::Throttled => {
-                ApiError::Unavailable(e.to_string())
-            }
+            // A lost race with another writer is the client's to resolve (read again, retry),
+            // like a stale version: a 409, never a 5xx.
+            StoreError::TransactionConflict => ApiError::Conflict {
+                detail: "another change to the same data won the race; read it again and retry"
+                    .into(),
+                current_version: None,
+            },
+            StoreError::Throttled => ApiError::Unavailable(e.to_string()),
             StoreError::InvalidCursor => {
                 ApiError::BadRequest("the cursor is not valid for this list".into())
             }

@@ -369,6 +369,33 @@ pub fn body_limit(route: &Route, max_body_bytes: usize) -> usize {
 }
 
 /// Matches `path` against a route pattern, returning the path parameters.
+/// Path parameters that carry secrets (single-use links). They never reach a log line.
+pub const SECRET_PARAMS: &[&str] = &["token"];
+
+/// The request path as logs may show it: a secret path parameter of the route it matches
+/// is replaced by `[redacted]`. A path no route matches is shown as it came.
+pub fn loggable_path(path: &str) -> String {
+    let secret = ROUTES.iter().find_map(|r| {
+        let params = match_path(r.path, path)?;
+        params
+            .iter()
+            .any(|(name, _)| SECRET_PARAMS.contains(&name.as_str()))
+            .then_some(r.path)
+    });
+    let Some(pattern) = secret else {
+        return path.to_owned();
+    };
+    pattern
+        .split('/')
+        .zip(path.split('/'))
+        .map(|(p, got)| match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) if SECRET_PARAMS.contains(&name) => "[redacted]",
+            _ => got,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     let mut pat = pattern.split('/');
@@ -391,6 +418,15 @@ pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_path_parameters_are_redacted_for_logs() {
+        assert_eq!(
+            loggable_path("/invitations/s3cr3t/accept"),
+            "/invitations/[redacted]/accept"
+        );
+        assert_eq!(loggable_path("/contacts/01J"), "/contacts/01J");
+    }
 
     #[test]
     fn patterns_match_exactly_and_capture_parameters() {

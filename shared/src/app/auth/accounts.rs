@@ -156,7 +156,14 @@ pub async fn request_reset(ctx: &Ctx, email: &str, client: &Client) -> Result<()
     {
         return Ok(());
     }
-    let (token, store) = one_time::issue(ctx, Purpose::ResetPassword, &user)?;
+    let (token, store) = one_time::issue_with(
+        ctx,
+        Purpose::ResetPassword,
+        vec![
+            ("user", Value::from(user.to_string())),
+            ("epoch", Value::from(credentials_epoch(&profile))),
+        ],
+    )?;
     ctx.table
         .transact(vec![
             store,
@@ -194,7 +201,19 @@ pub async fn reset_password(
     client: &Client,
 ) -> Result<(), AuthError> {
     let password = NewPassword::parse(password)?;
-    let (user, spend) = one_time::redeem(ctx, Purpose::ResetPassword, token).await?;
+    let (link, spend) = one_time::redeem_item(ctx, Purpose::ResetPassword, token).await?;
+    let user = UserId::parse(link.get("user").and_then(Value::as_str).unwrap_or_default())
+        .map_err(|_| AuthError::InvalidCredentials)?;
+    // A reset link stands only while the password is the one it was issued for: any reset or
+    // change since then cancels every outstanding link.
+    let current = ctx
+        .table
+        .get(&profile_key(&user))
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    if link.get("epoch").and_then(Value::as_i64) != Some(credentials_epoch(&current)) {
+        return Err(AuthError::InvalidCredentials);
+    }
     let hash = passwords::hash(password.expose()).await?;
     set_password(ctx, &user, &hash, Some(spend), "password.reset", client).await?;
     lockout::clear(ctx, &user).await?;
@@ -242,7 +261,14 @@ async fn set_password(
     event: &str,
     client: &Client,
 ) -> Result<(), AuthError> {
-    let update = Update::new().set("password_hash", hash);
+    let epoch = ctx
+        .table
+        .get(&profile_key(user))
+        .await?
+        .map_or(0, |p| credentials_epoch(&p));
+    let update = Update::new()
+        .set("password_hash", hash)
+        .set("credentials_epoch", epoch + 1);
     match change_profile(ctx, user, update, with.into_iter().collect(), event, client).await {
         Ok(()) => Ok(()),
         // The link was spent, or the profile changed, meanwhile.
@@ -306,6 +332,14 @@ async fn change_profile(
     ctx.table.transact(writes).await
 }
 
+/// Counts password changes and resets; reset links carry the count they were issued at.
+fn credentials_epoch(profile: &Item) -> i64 {
+    profile
+        .get("credentials_epoch")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
 /// How long a deleted account's profile is kept (for the audit trail) before anonymisation.
 pub const ANONYMISE_AFTER_DAYS: i64 = 30;
 
@@ -321,6 +355,9 @@ pub async fn delete_account(ctx: &Ctx, user: &UserId, client: &Client) -> Result
         .set("GSI2PK", keys::ANONYMISE_QUEUE)
         .set("GSI2SK", anonymise_sort_key(due, user));
     change_profile(ctx, user, update, Vec::new(), "account.deleted", client).await?;
+    // Their API keys already open nothing (a key needs its creator's live account); revoke
+    // them so every brand's key list says so.
+    crate::app::api_keys::revoke_all_made_by(ctx, user, client).await?;
     sessions::revoke_all(ctx, user, None, client).await
 }
 
@@ -412,6 +449,23 @@ pub async fn profile(ctx: &Ctx, user: &UserId) -> Result<Option<Profile>, AuthEr
             .unwrap_or(false),
         created_at: text("created_at"),
     }))
+}
+
+/// Refuses unless the account's address is verified: what reaches third parties (brands that
+/// mail, keys, invitations) needs an owner who proved they hold the address.
+pub async fn require_verified(ctx: &Ctx, user: &UserId, before: &str) -> Result<(), AuthError> {
+    let verified = profile(ctx, user)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?
+        .email_verified;
+    if verified {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(crate::domain::Invalid::new(
+            "email",
+            format!("verify your email address before {before}"),
+        )))
+    }
 }
 
 fn apple_key(sub: &str) -> Key {

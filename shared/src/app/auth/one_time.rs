@@ -62,6 +62,14 @@ pub fn issue_with(
     ))
 }
 
+/// The write that discards the token with this hash (spent or not), if it is still there.
+pub fn discard(purpose: Purpose, hash: &str) -> Write {
+    Write::Delete {
+        key: key(purpose, hash),
+        condition: Condition::None,
+    }
+}
+
 /// The user a live token belongs to, and the write that spends it (it fails if spent meanwhile).
 pub async fn redeem(
     ctx: &Ctx,

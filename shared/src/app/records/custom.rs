@@ -12,6 +12,9 @@ use crate::app::tenancy::BrandScope;
 use crate::ports::Item;
 use serde_json::{Map, Value};
 
+/// Custom values one write may set: a bound on the work of one request.
+pub const MAX_CUSTOM_VALUES: usize = 200;
+
 /// The brand's definitions for `kind`'s entity (none if the kind takes no custom fields).
 pub async fn definitions(
     ctx: &Ctx,
@@ -56,7 +59,11 @@ pub fn check(def: &Item, v: &Value) -> Result<Value, String> {
             let chosen = v
                 .as_array()
                 .ok_or_else(|| "must be an array of options".to_owned())?;
-            let mut out: Vec<&str> = Vec::new();
+            // Each option at most once: more entries than options cannot be valid.
+            if chosen.len() > options.len() {
+                return Err(format!("at most {} options", options.len()));
+            }
+            let mut out: Vec<&str> = Vec::with_capacity(chosen.len());
             for c in chosen {
                 match c.as_str() {
                     Some(s) if options.contains(&s) => {
@@ -88,6 +95,13 @@ pub fn apply(
         ));
         return;
     };
+    if input.len() > MAX_CUSTOM_VALUES {
+        issues.push(Issue::new(
+            "custom",
+            format!("at most {MAX_CUSTOM_VALUES} values in one write"),
+        ));
+        return;
+    }
     let mut custom: Map<String, Value> = attrs
         .get("custom")
         .and_then(Value::as_object)

@@ -4,6 +4,7 @@
 
 use crate::domain::{Email, Permission, Phone, UserId};
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 
 /// A field's type, and so what a write must hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -158,8 +159,18 @@ impl Issue {
     }
 }
 
-const MAX_TAGS: usize = 20;
-const MAX_LIST: usize = 100;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_LIST: usize = 100;
+pub const MAX_IDS: usize = 50;
+
+/// Refuses a list longer than its cap before looking at any entry, so the work a request
+/// can cause is bounded by the cap, not by the body size. Duplicates count toward the cap.
+fn bounded<'a>(items: &'a [Value], max: usize, what: &str) -> Result<&'a [Value], String> {
+    if items.len() > max {
+        return Err(format!("at most {max} {what}"));
+    }
+    Ok(items)
+}
 
 fn one_line(s: &str) -> bool {
     !s.chars().any(char::is_control)
@@ -268,34 +279,33 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
             Value::from(s)
         }
         Ty::Tags => {
-            let mut clean: Vec<String> = Vec::new();
-            for t in list(v)? {
-                let t = string(t)?.trim().to_lowercase();
-                if t.is_empty() || t.chars().count() > 40 || !one_line(&t) {
+            let raw = bounded(list(v)?, MAX_TAGS, "tags")?;
+            let mut seen = HashSet::with_capacity(raw.len());
+            let mut clean: Vec<String> = Vec::with_capacity(raw.len());
+            for t in raw {
+                let t = string(t)?.trim();
+                if t.is_empty() || t.len() > 160 || t.chars().count() > 40 || !one_line(t) {
                     return Err("each tag is 1..=40 characters".into());
                 }
-                if !clean.contains(&t) {
+                let t = t.to_lowercase();
+                if seen.insert(t.clone()) {
                     clean.push(t);
                 }
-            }
-            if clean.len() > MAX_TAGS {
-                return Err(format!("at most {MAX_TAGS} tags"));
             }
             Value::from(clean)
         }
         Ty::Strings => {
-            let mut clean: Vec<String> = Vec::new();
-            for s in list(v)? {
-                let s = string(s)?.trim().to_owned();
-                if s.is_empty() || s.chars().count() > 100 || !one_line(&s) {
+            let raw = bounded(list(v)?, MAX_LIST, "entries")?;
+            let mut seen = HashSet::with_capacity(raw.len());
+            let mut clean: Vec<String> = Vec::with_capacity(raw.len());
+            for s in raw {
+                let s = string(s)?.trim();
+                if s.is_empty() || s.len() > 400 || s.chars().count() > 100 || !one_line(s) {
                     return Err("each entry is 1..=100 characters".into());
                 }
-                if !clean.contains(&s) {
-                    clean.push(s);
+                if seen.insert(s) {
+                    clean.push(s.to_owned());
                 }
-            }
-            if clean.len() > MAX_LIST {
-                return Err(format!("at most {MAX_LIST} entries"));
             }
             Value::from(clean)
         }
@@ -306,15 +316,14 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
         ),
         Ty::Ref(_) => Value::from(ulid(string(v)?)?),
         Ty::Members | Ty::Refs(_) => {
-            let mut ids: Vec<String> = Vec::new();
-            for item in list(v)? {
+            let raw = bounded(list(v)?, MAX_IDS, "entries")?;
+            let mut seen = HashSet::with_capacity(raw.len());
+            let mut ids: Vec<String> = Vec::with_capacity(raw.len());
+            for item in raw {
                 let id = ulid(string(item)?)?;
-                if !ids.contains(&id) {
+                if seen.insert(id.clone()) {
                     ids.push(id);
                 }
-            }
-            if ids.len() > 50 {
-                return Err("at most 50 entries".into());
             }
             Value::from(ids)
         }

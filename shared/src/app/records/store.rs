@@ -19,6 +19,8 @@ pub type Attrs = Map<String, Value>;
 
 /// Attributes every record carries besides its fields.
 pub const META: &[&str] = &["created_at", "updated_at", "created_by", "version"];
+/// Validation issues reported for one write, at most.
+pub const MAX_ISSUES: usize = 50;
 const INDEX_ATTRS: &[&str] = &["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"];
 
 #[derive(Debug, thiserror::Error)]
@@ -179,7 +181,11 @@ fn apply(
     custom_defs: &[Item],
     issues: &mut Vec<Issue>,
 ) {
+    // A body may hold any number of unknown names; the answer lists the first few.
     for (name, value) in input {
+        if issues.len() >= MAX_ISSUES {
+            break;
+        }
         if name == "custom" && kind.custom_fields {
             custom::apply(kind, attrs, &value, custom_defs, issues);
             continue;

@@ -9,7 +9,7 @@
 
 use super::custom;
 use super::kinds::{self, CONTACT, CUSTOM_FIELD};
-use super::spec::{Kind, Ty, Writable};
+use super::spec::{self, Kind, Ty, Writable};
 use super::store::{self, Attrs, Lookups, RecordError, text};
 use crate::Ctx;
 use crate::app::auth::Client;
@@ -121,9 +121,11 @@ fn unguard(cell: &str) -> &str {
 /// A cell as the JSON value a create body would hold.
 fn cell_value(kind: &Kind, defs: &[Item], target: &str, cell: &str) -> Value {
     let list = |c: &str| -> Value {
+        // One entry past the largest list cap is enough for the check to refuse it.
         c.split([';', ','])
             .map(str::trim)
             .filter(|s| !s.is_empty())
+            .take(spec::MAX_LIST + 1)
             .map(Value::from)
             .collect()
     };
@@ -166,75 +168,38 @@ fn cell_value(kind: &Kind, defs: &[Item], target: &str, cell: &str) -> Value {
 pub async fn import_contacts(
     ctx: &Ctx,
     scope: &BrandScope,
-    req: ImportRequest,
+    mut req: ImportRequest,
     client: &Client,
 ) -> Result<ImportReport, RecordError> {
     scope.require(Permission::WriteAssignedRecords)?;
-    let kind = &CONTACT;
+    let kind: &'static Kind = &CONTACT;
     let defs = custom::definitions(ctx, scope, kind).await?;
     let allowed = targets(kind, &defs);
 
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(req.csv.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| RecordError::invalid("csv", format!("no header row: {e}")))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut mapping: BTreeMap<String, String> = BTreeMap::new();
-    let mut ignored = Vec::new();
-    let mut columns: Vec<Option<String>> = Vec::new();
-    for h in &headers {
-        let target = match &req.mapping {
-            Some(m) => m.get(h).cloned(),
-            None => Some(header_key(h)).filter(|k| allowed.contains(k)),
-        };
-        match target.filter(|t| t != "ignore") {
-            Some(t) if allowed.contains(&t) => {
-                mapping.insert(h.clone(), t.clone());
-                columns.push(Some(t));
-            }
-            Some(t) => {
-                return Err(RecordError::invalid(
-                    format!("mapping.{h}"),
-                    format!(
-                        "{t} is not a contact field (targets: {})",
-                        allowed.join(", ")
-                    ),
-                ));
-            }
-            None => {
-                ignored.push(h.clone());
-                columns.push(None);
-            }
-        }
-    }
-    if let Some(m) = &req.mapping {
-        for column in m.keys() {
-            if !headers.contains(column) {
-                return Err(RecordError::invalid(
-                    format!("mapping.{column}"),
-                    "is not a column of the CSV",
-                ));
-            }
-        }
-    }
-    if !columns
-        .iter()
-        .flatten()
-        .any(|t| t == "name" || t == "first_name" || t == "last_name")
-    {
-        return Err(RecordError::invalid(
-            "mapping",
-            "no column maps to name (or first_name / last_name)",
-        ));
-    }
+    let requested = req.mapping.take();
+    let csv_text = std::mem::take(&mut req.csv);
+    let parse_defs = defs.clone();
+    // CSV parsing and cell conversion are CPU work proportional to the body: done on a
+    // blocking thread, so one large import never stalls the requests sharing this worker.
+    let Parsed {
+        mapping,
+        ignored,
+        rows,
+    } = tokio::task::spawn_blocking(move || {
+        parse_rows(kind, &parse_defs, &allowed, requested.as_ref(), &csv_text)
+    })
+    .await
+    .map_err(|e| RecordError::Store(crate::ports::StoreError::Unavailable(e.to_string())))??;
 
     let mut by_email: HashMap<String, (Option<String>, Option<usize>)> = HashMap::new();
     let mut by_phone: HashMap<String, (Option<String>, Option<usize>)> = HashMap::new();
-    for c in store::scan(ctx, scope, kind).await? {
+    // Only contacts the caller may see count as duplicates: the report must not reveal the
+    // ids (or the existence) of contacts hidden from a team member.
+    for c in store::scan(ctx, scope, kind)
+        .await?
+        .into_iter()
+        .filter(|c| store::visible(scope, kind, &c.attrs))
+    {
         let id = kind.id_of(&c.key.sk).to_owned();
         if let Some(e) = text(&c.attrs, "email") {
             by_email.insert(e.to_owned(), (Some(id.clone()), None));
@@ -259,67 +224,19 @@ pub async fn import_contacts(
     };
     let mut lookups = Lookups::default();
     let mut ready: Vec<Vec<Write>> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        report.rows += 1;
-        if report.rows > MAX_IMPORT_ROWS {
-            return Err(RecordError::invalid(
-                "csv",
-                format!("at most {MAX_IMPORT_ROWS} rows per import"),
-            ));
+    report.rows = rows.len();
+    for (i, (row, parsed)) in rows.into_iter().enumerate() {
+        // Each row is cheap to check, but a file holds thousands: let other requests run.
+        if i % 64 == 63 {
+            tokio::task::yield_now().await;
         }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                push(&mut report.errors, row, "csv", e.to_string());
+        let mut input = match parsed {
+            Ok(input) => input,
+            Err(message) => {
+                push(&mut report.errors, row, "csv", message);
                 continue;
             }
         };
-        let mut input = Attrs::new();
-        let mut names: (Option<String>, Option<String>) = (None, None);
-        let mut custom = serde_json::Map::new();
-        for (cell, target) in record.iter().zip(&columns) {
-            let (Some(target), cell) = (target, unguard(cell.trim())) else {
-                continue;
-            };
-            if cell.is_empty() {
-                continue;
-            }
-            match target.as_str() {
-                "first_name" => names.0 = Some(cell.to_owned()),
-                "last_name" => names.1 = Some(cell.to_owned()),
-                t if t.starts_with("custom.") => {
-                    custom.insert(
-                        t["custom.".len()..].to_owned(),
-                        cell_value(kind, &defs, t, cell),
-                    );
-                }
-                t => match t.split_once('.') {
-                    Some((obj, sub)) => {
-                        let entry = input
-                            .entry(obj.to_owned())
-                            .or_insert_with(|| Value::Object(Default::default()));
-                        entry[sub] = Value::from(cell);
-                    }
-                    None => {
-                        input.insert(t.to_owned(), cell_value(kind, &defs, t, cell));
-                    }
-                },
-            }
-        }
-        if !input.contains_key("name") {
-            let joined = [names.0, names.1]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            if !joined.is_empty() {
-                input.insert("name".into(), joined.into());
-            }
-        }
-        if !custom.is_empty() {
-            input.insert("custom".into(), Value::Object(custom));
-        }
         input.entry("source").or_insert_with(|| "import".into());
         let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
         let prepared = match store::prepare_create_with_id(
@@ -395,6 +312,158 @@ pub async fn import_contacts(
     }
     report.committed = true;
     Ok(report)
+}
+
+/// An import's rows as create bodies, and the column mapping used.
+struct Parsed {
+    mapping: BTreeMap<String, String>,
+    ignored: Vec<String>,
+    /// (CSV line, the body a create would get — or why the line could not be read).
+    rows: Vec<(usize, Result<Attrs, String>)>,
+}
+
+/// Reads the CSV: maps its columns and turns each line into a create body. Pure CPU work,
+/// bounded by the row cap; run on a blocking thread.
+fn parse_rows(
+    kind: &'static Kind,
+    defs: &[Item],
+    allowed: &[String],
+    requested: Option<&BTreeMap<String, String>>,
+    csv_text: &str,
+) -> Result<Parsed, RecordError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| RecordError::invalid("csv", format!("no header row: {e}")))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut mapping: BTreeMap<String, String> = BTreeMap::new();
+    let mut ignored = Vec::new();
+    let mut columns: Vec<Option<String>> = Vec::new();
+    for h in &headers {
+        let target = match requested {
+            Some(m) => m.get(h).cloned(),
+            None => Some(header_key(h)).filter(|k| allowed.contains(k)),
+        };
+        match target.filter(|t| t != "ignore") {
+            Some(t) if allowed.contains(&t) => {
+                mapping.insert(h.clone(), t.clone());
+                columns.push(Some(t));
+            }
+            Some(t) => {
+                return Err(RecordError::invalid(
+                    format!("mapping.{h}"),
+                    format!(
+                        "{t} is not a contact field (targets: {})",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+            None => {
+                ignored.push(h.clone());
+                columns.push(None);
+            }
+        }
+    }
+    if let Some(m) = requested {
+        for column in m.keys() {
+            if !headers.contains(column) {
+                return Err(RecordError::invalid(
+                    format!("mapping.{column}"),
+                    "is not a column of the CSV",
+                ));
+            }
+        }
+    }
+    if !columns
+        .iter()
+        .flatten()
+        .any(|t| t == "name" || t == "first_name" || t == "last_name")
+    {
+        return Err(RecordError::invalid(
+            "mapping",
+            "no column maps to name (or first_name / last_name)",
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 2;
+        if rows.len() >= MAX_IMPORT_ROWS {
+            return Err(RecordError::invalid(
+                "csv",
+                format!("at most {MAX_IMPORT_ROWS} rows per import"),
+            ));
+        }
+        rows.push((
+            row,
+            record
+                .map(|r| row_input(kind, defs, &columns, &r))
+                .map_err(|e| e.to_string()),
+        ));
+    }
+    Ok(Parsed {
+        mapping,
+        ignored,
+        rows,
+    })
+}
+
+/// One CSV line as the body a create would get.
+fn row_input(
+    kind: &Kind,
+    defs: &[Item],
+    columns: &[Option<String>],
+    record: &csv::StringRecord,
+) -> Attrs {
+    let mut input = Attrs::new();
+    let mut names: (Option<String>, Option<String>) = (None, None);
+    let mut custom = serde_json::Map::new();
+    for (cell, target) in record.iter().zip(columns) {
+        let (Some(target), cell) = (target, unguard(cell.trim())) else {
+            continue;
+        };
+        if cell.is_empty() {
+            continue;
+        }
+        match target.as_str() {
+            "first_name" => names.0 = Some(cell.to_owned()),
+            "last_name" => names.1 = Some(cell.to_owned()),
+            t if t.starts_with("custom.") => {
+                custom.insert(
+                    t["custom.".len()..].to_owned(),
+                    cell_value(kind, defs, t, cell),
+                );
+            }
+            t => match t.split_once('.') {
+                Some((obj, sub)) => {
+                    let entry = input
+                        .entry(obj.to_owned())
+                        .or_insert_with(|| Value::Object(Default::default()));
+                    entry[sub] = Value::from(cell);
+                }
+                None => {
+                    input.insert(t.to_owned(), cell_value(kind, defs, t, cell));
+                }
+            },
+        }
+    }
+    if !input.contains_key("name") {
+        let joined = [names.0, names.1]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !joined.is_empty() {
+            input.insert("name".into(), joined.into());
+        }
+    }
+    if !custom.is_empty() {
+        input.insert("custom".into(), Value::Object(custom));
+    }
+    input
 }
 
 fn push(errors: &mut Vec<RowIssue>, row: usize, field: &str, message: String) {
