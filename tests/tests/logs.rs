@@ -85,7 +85,10 @@ async fn p07_p23_secrets_never_reach_the_logs() {
             .await;
         path_secrets.push(secret);
     }
-    assert!(!path_secrets.is_empty(), "the invitation route has a secret");
+    assert!(
+        !path_secrets.is_empty(),
+        "the invitation route has a secret"
+    );
     let invited = app
         .send_as(
             reqwest::Method::POST,
@@ -127,9 +130,11 @@ async fn p07_p23_secrets_never_reach_the_logs() {
         ),
         ("API key", api_key),
     ];
-    let secrets = secrets
-        .into_iter()
-        .chain(path_secrets.into_iter().map(|s| ("secret path parameter", s)));
+    let secrets = secrets.into_iter().chain(
+        path_secrets
+            .into_iter()
+            .map(|s| ("secret path parameter", s)),
+    );
     for (name, secret) in secrets {
         assert!(!logs.contains(&secret), "the {name} reached the logs");
     }

@@ -299,9 +299,11 @@ pub async fn revoke_made_by(
             .prefix("APIKEY#")
             .after(cursor);
         let page = ctx.table.query(q).await?;
-        for record in page.items.iter().filter(|i| {
-            i.get("revoked_at").is_none() && text(i, "created_by") == creator.as_str()
-        }) {
+        for record in page
+            .items
+            .iter()
+            .filter(|i| i.get("revoked_at").is_none() && text(i, "created_by") == creator.as_str())
+        {
             let version = record.version().unwrap_or(0);
             let id = record.key.sk.trim_start_matches("APIKEY#");
             let writes = vec![

@@ -389,14 +389,8 @@ pub async fn remove(
         return Err(BrandError::NoSuchMember);
     }
     // Their keys already open nothing; revoke them so the brand's key list says so.
-    crate::app::api_keys::revoke_made_by(
-        ctx,
-        scope.brand(),
-        user,
-        &scope.actor().label(),
-        client,
-    )
-    .await?;
+    crate::app::api_keys::revoke_made_by(ctx, scope.brand(), user, &scope.actor().label(), client)
+        .await?;
     Ok(())
 }
 

@@ -388,10 +388,12 @@ pub fn loggable_path(path: &str) -> String {
     pattern
         .split('/')
         .zip(path.split('/'))
-        .map(|(p, got)| match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) if SECRET_PARAMS.contains(&name) => "[redacted]",
-            _ => got,
-        })
+        .map(
+            |(p, got)| match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) if SECRET_PARAMS.contains(&name) => "[redacted]",
+                _ => got,
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }

@@ -24,8 +24,9 @@ fn unavailable(e: impl std::fmt::Display) -> BlobsError {
 impl DirBlobs {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, BlobsError> {
         let root = root.into();
-        std::fs::create_dir_all(root.join("data")).map_err(unavailable)?;
-        std::fs::create_dir_all(root.join("tmp")).map_err(unavailable)?;
+        super::private::dir(&root).map_err(unavailable)?;
+        super::private::dir(&root.join("data")).map_err(unavailable)?;
+        super::private::dir(&root.join("tmp")).map_err(unavailable)?;
         Ok(Self { root })
     }
 
@@ -71,9 +72,9 @@ impl Blobs for DirBlobs {
         blocking(
             move || {
                 if let Some(parent) = dest.parent() {
-                    std::fs::create_dir_all(parent).map_err(unavailable)?;
+                    super::private::dir(parent).map_err(unavailable)?;
                 }
-                std::fs::write(&tmp, &file).map_err(unavailable)?;
+                super::private::write(&tmp, &file).map_err(unavailable)?;
                 std::fs::rename(&tmp, &dest).map_err(unavailable)
             },
             BlobsError::Unavailable,

@@ -17,7 +17,7 @@ impl KeyFileCipher {
     pub fn open_or_create(path: &Path) -> Result<Self, String> {
         let fail = |e: std::io::Error| format!("key file {}: {e}", path.display());
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(fail)?;
+            super::private::dir(dir).map_err(fail)?;
         }
         match std::fs::read(path) {
             Ok(bytes) => {

@@ -25,7 +25,7 @@ impl KeyFileSigner {
                 let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                     .map_err(|e| fail(&e))?;
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+                    super::private::dir(dir).map_err(|e| fail(&e))?;
                 }
                 super::key_cipher::write_private(path, doc.as_ref()).map_err(|e| fail(&e))?;
                 doc.as_ref().to_vec()

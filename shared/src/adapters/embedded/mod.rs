@@ -5,6 +5,7 @@ mod dir_blobs;
 mod key_cipher;
 mod key_signer;
 mod outbox;
+pub(crate) mod private;
 mod redb_queue;
 mod redb_table;
 
@@ -21,12 +22,13 @@ use std::sync::Arc;
 /// Opens (or creates) the embedded database under the data directory. Table and queues share
 /// it, so one file holds everything the local stack has acknowledged.
 pub fn open_database(data_dir: &Path) -> Result<Arc<redb::Database>, String> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    private::dir(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let path = data_dir.join("atelier.redb");
-    redb::Database::create(&path)
+    let db = redb::Database::create(&path)
         .map(Arc::new)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    private::tighten(&path).map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
+    Ok(db)
 }
 
 /// Runs blocking storage work off the async runtime.

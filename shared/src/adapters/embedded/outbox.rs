@@ -25,7 +25,7 @@ fn unavailable(e: impl std::fmt::Display) -> MailError {
 impl Outbox {
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self, String> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|e| format!("outbox {}: {e}", dir.display()))?;
+        super::private::dir(&dir).map_err(|e| format!("outbox {}: {e}", dir.display()))?;
         Ok(Self { dir })
     }
 
@@ -78,9 +78,9 @@ impl Mailer for Outbox {
                 }
                 let name = format!("{}{suffix}", ulid::Ulid::new());
                 let tmp = dir.join(format!(".{name}"));
-                std::fs::write(
+                super::private::write(
                     &tmp,
-                    serde_json::to_vec_pretty(&entry).map_err(unavailable)?,
+                    &serde_json::to_vec_pretty(&entry).map_err(unavailable)?,
                 )
                 .map_err(unavailable)?;
                 std::fs::rename(&tmp, dir.join(name)).map_err(unavailable)

@@ -17,34 +17,25 @@ use sha2::{Digest, Sha256};
 /// The largest upload: under Lambda's 6 MB payload once API Gateway base64-encodes it.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 
-const ZIP: &[u8] = b"PK\x03\x04";
-
-/// Accepted types, and the bytes a file of that type starts with (if it has a signature).
-const TYPES: &[(&str, Option<&[u8]>)] = &[
-    ("application/pdf", Some(b"%PDF-")),
-    ("image/png", Some(b"\x89PNG\r\n\x1a\n")),
-    ("image/jpeg", Some(b"\xff\xd8\xff")),
-    ("image/gif", Some(b"GIF8")),
-    ("image/webp", Some(b"RIFF")),
-    ("image/heic", None),
-    ("text/plain", None),
-    ("text/csv", None),
-    (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        Some(ZIP),
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Some(ZIP),
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        Some(ZIP),
-    ),
+/// Accepted types. Each is checked against the file's real signature (`infer` reads the
+/// magic numbers and, for Office files, the zip's entries); text must be UTF-8 and match no
+/// binary signature.
+const TYPES: &[&str] = &[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 ];
 
 pub fn accepted_types() -> Vec<&'static str> {
-    TYPES.iter().map(|(t, _)| *t).collect()
+    TYPES.to_vec()
 }
 
 /// Checks the declared type against the accepted list and the content.
@@ -55,16 +46,18 @@ fn check_content(content_type: &str, bytes: &[u8]) -> Result<&'static str, Recor
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let Some((t, magic)) = TYPES.iter().find(|(t, _)| *t == essence) else {
+    let Some(t) = TYPES.iter().copied().find(|t| *t == essence) else {
         return Err(RecordError::invalid(
             "content_type",
             format!("must be one of {}", accepted_types().join(", ")),
         ));
     };
-    let agrees = match magic {
-        Some(m) => bytes.starts_with(m),
-        None if t.starts_with("text/") => std::str::from_utf8(bytes).is_ok(),
-        None => true,
+    let detected = infer::get(bytes).map(|k| k.mime_type());
+    let agrees = match t {
+        "text/plain" | "text/csv" => detected.is_none() && std::str::from_utf8(bytes).is_ok(),
+        // HEIC is HEIF with HEVC images; `infer` names the family.
+        "image/heic" => matches!(detected, Some("image/heif" | "image/heic")),
+        _ => detected == Some(t),
     };
     if !agrees {
         return Err(RecordError::invalid(
@@ -154,5 +147,27 @@ mod tests {
         assert!(check_content("text/plain", b"\xff\xfe\x00").is_err());
         assert!(check_content("application/x-msdownload", b"MZ").is_err());
         assert!(check_content("text/html", b"<b>").is_err());
+    }
+
+    #[test]
+    fn a_declared_type_must_match_the_real_signature() {
+        assert!(check_content("application/pdf", b"%PDF-1.7\n").is_ok());
+        assert!(check_content("image/png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").is_ok());
+        assert!(check_content("image/webp", b"RIFF\x24\0\0\0WEBPVP8 ").is_ok());
+        assert!(check_content("image/webp", b"RIFF\x24\0\0\0WAVEfmt ").is_err());
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic\0\0\0\0";
+        assert!(check_content("image/heic", heic).is_ok());
+        assert!(check_content("image/heic", b"anything at all").is_err());
+        // A bare zip is not a Word document.
+        assert!(
+            check_content(
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                b"PK\x03\x04\x14\0\0\0\0\0nothing.txt"
+            )
+            .is_err()
+        );
+        assert!(check_content("text/plain", b"hello").is_ok());
+        assert!(check_content("text/plain", b"%PDF-1.7\n").is_err());
+        assert!(check_content("text/csv", b"\xff\xfe").is_err());
     }
 }

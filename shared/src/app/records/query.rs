@@ -134,20 +134,29 @@ impl ListQuery {
                 kind.plural
             ))
         };
+        let invalid = |m: String| RecordError::invalid(name, m);
         if let Some(id) = name.strip_prefix("custom.") {
             if !kind.custom_fields || id.is_empty() {
                 return Err(unknown());
             }
+            ulid::Ulid::from_string(id)
+                .map_err(|_| invalid("must name a custom field by its id".into()))?;
             return Ok(Filter::Custom(id.to_owned(), value.to_owned()));
         }
         for (suffix, range) in [("_from", true), ("_to", false)] {
             if let Some(field) = name.strip_suffix(suffix) {
-                let ok = META_RANGES.contains(&field)
-                    || kind
-                        .field(field)
-                        .is_some_and(|f| filter_shape(f.ty) == Some("range"));
-                if ok {
-                    let v = (field.to_owned(), value.to_owned());
+                let bound = if META_RANGES.contains(&field) {
+                    Some(meta_bound(value).map_err(invalid)?)
+                } else {
+                    match kind.field(field) {
+                        Some(f) if filter_shape(f.ty) == Some("range") => {
+                            Some(filter_value(f.ty, value).map_err(invalid)?)
+                        }
+                        _ => None,
+                    }
+                };
+                if let Some(bound) = bound {
+                    let v = (field.to_owned(), bound);
                     return Ok(if range {
                         Filter::From(v.0, v.1)
                     } else {
@@ -160,27 +169,50 @@ impl ListQuery {
             return Err(unknown());
         }
         let field = kind.field(name).ok_or_else(unknown)?;
-        let value = match field.ty {
-            // Compare in stored form, so `Ana@X.io` finds `ana@x.io`.
-            Ty::Email | Ty::Phone | Ty::Member | Ty::Ref(_) | Ty::Record => {
-                super::spec::check(field.ty, &Value::from(value))
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| value.to_owned())
-            }
-            Ty::Tags => value.trim().to_lowercase(),
-            _ => value.to_owned(),
-        };
-        match filter_shape(field.ty) {
-            Some("equals") => Ok(Filter::Equals(name.to_owned(), value)),
-            Some("contains") => Ok(Filter::Contains(name.to_owned(), value)),
-            Some(_) => Ok(Filter::Equals(name.to_owned(), value)),
-            None => Err(unknown()),
-        }
+        let shape = filter_shape(field.ty).ok_or_else(unknown)?;
+        // Compare in stored form, so `Ana@X.io` finds `ana@x.io`; a value the field could
+        // never hold is refused rather than silently matching nothing.
+        let value = filter_value(field.ty, value).map_err(invalid)?;
+        Ok(match shape {
+            "contains" => Filter::Contains(name.to_owned(), value),
+            _ => Filter::Equals(name.to_owned(), value),
+        })
     }
 
     fn plain(&self) -> bool {
         self.filters.is_empty() && self.q.is_none() && self.sort.is_none()
+    }
+}
+
+/// A filter value in the form the field stores it, or why no stored value could match.
+fn filter_value(ty: Ty, raw: &str) -> Result<String, String> {
+    let checked = |ty: Ty| super::spec::check(ty, &Value::from(raw)).map(|v| as_text(&v));
+    match ty {
+        Ty::Text(_) | Ty::LongText(_) | Ty::Url | Ty::Strings => Ok(raw.to_owned()),
+        Ty::Tags => Ok(raw.trim().to_lowercase()),
+        Ty::Int { .. } => raw
+            .trim()
+            .parse::<i64>()
+            .map(|n| n.to_string())
+            .map_err(|_| "must be a whole number".to_owned()),
+        Ty::Bool => match raw {
+            "true" | "false" => Ok(raw.to_owned()),
+            _ => Err("must be true or false".to_owned()),
+        },
+        Ty::Members => checked(Ty::Member),
+        Ty::Refs(entity) => checked(Ty::Ref(entity)),
+        other => checked(other),
+    }
+}
+
+/// A bound on `created_at`/`updated_at`: a date or an RFC 3339 time.
+fn meta_bound(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let date = raw.len() == 10 && chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").is_ok();
+    if date || chrono::DateTime::parse_from_rfc3339(raw).is_ok() {
+        Ok(raw.to_owned())
+    } else {
+        Err("must be a date (YYYY-MM-DD) or an RFC 3339 time".to_owned())
     }
 }
 

@@ -247,8 +247,11 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
         }
         Ty::Date => {
             let s = string(v)?.trim();
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| "must be a date, YYYY-MM-DD".to_owned())?;
+            // Exactly four-digit years: chrono alone would take `-0001-01-01` or `+12026-…`.
+            let shaped = s.len() == 10 && s.as_bytes()[0].is_ascii_digit();
+            if !shaped || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err() {
+                return Err("must be a date, YYYY-MM-DD".to_owned());
+            }
             Value::from(s)
         }
         Ty::Time => {
@@ -400,6 +403,8 @@ mod tests {
             json!("+442079460958")
         );
         assert!(check(Ty::Date, &json!("2026-02-30")).is_err());
+        assert!(check(Ty::Date, &json!("-0001-01-01")).is_err());
+        assert!(check(Ty::Date, &json!("+2026-01-01")).is_err());
         assert!(check(Ty::Time, &json!("24:00")).is_err());
         assert!(check(Ty::Url, &json!("javascript:alert(1)")).is_err());
         assert!(check(Ty::Int { min: 0, max: 10 }, &json!(11)).is_err());
