@@ -71,6 +71,31 @@ pub struct Config {
     pub resend: Option<Resend>,
     /// Sign in with Apple: our Services ID (the tokens' `aud`) and Apple's keys URL.
     pub apple: Option<Apple>,
+    /// The local HTTP server's limits (API Gateway and Lambda have their own).
+    pub local_server: LocalServer,
+}
+
+/// What one client may hold of the local server: a slow or idle client is cut off, and
+/// connections beyond the cap wait in the kernel's backlog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalServer {
+    /// The request line and headers must arrive within this; also how long a kept-alive
+    /// connection may sit idle between requests.
+    pub header_timeout: std::time::Duration,
+    /// The whole body must arrive within this.
+    pub body_timeout: std::time::Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for LocalServer {
+    fn default() -> Self {
+        Self {
+            header_timeout: std::time::Duration::from_secs(10),
+            body_timeout: std::time::Duration::from_secs(30),
+            max_connections: 256,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +133,7 @@ impl Config {
             mail_from: DEFAULT_MAIL_FROM.into(),
             resend: None,
             apple: None,
+            local_server: LocalServer::default(),
         }
     }
 
@@ -142,11 +168,29 @@ impl Config {
                 )));
             }
         }
-        let max_body_bytes = match var("ATELIER_MAX_BODY_BYTES") {
-            Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                ConfigError("ATELIER_MAX_BODY_BYTES must be a positive integer".into())
-            })?,
-            None => DEFAULT_MAX_BODY_BYTES,
+        let positive = |name: &str, default: usize| -> Result<usize, ConfigError> {
+            match var(name) {
+                Some(n) => n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError(format!("{name} must be a positive integer"))),
+                None => Ok(default),
+            }
+        };
+        let max_body_bytes = positive("ATELIER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
+        let defaults = LocalServer::default();
+        let secs = |d: std::time::Duration| d.as_secs() as usize;
+        let local_server = LocalServer {
+            header_timeout: std::time::Duration::from_secs(positive(
+                "ATELIER_HEADER_TIMEOUT_SECS",
+                secs(defaults.header_timeout),
+            )? as u64),
+            body_timeout: std::time::Duration::from_secs(positive(
+                "ATELIER_BODY_TIMEOUT_SECS",
+                secs(defaults.body_timeout),
+            )? as u64),
+            max_connections: positive("ATELIER_MAX_CONNECTIONS", defaults.max_connections)?,
         };
         let aws = match backend {
             Backend::Embedded => None,
@@ -194,6 +238,7 @@ impl Config {
             app_url: var("ATELIER_APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()),
             mail_from: var("ATELIER_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
             resend,
+            local_server,
             apple: var("ATELIER_APPLE_CLIENT_ID")
                 .filter(|c| !c.is_empty())
                 .map(|client_id| Apple {

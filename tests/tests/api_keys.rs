@@ -129,6 +129,7 @@ async fn p03_nobody_makes_a_key_above_their_own_role() {
     let app = TestApp::spawn().await;
     let (bloom, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
     let (_, admin) = app.member("al@bloom.example", &bloom, Role::Admin).await;
+    app.verify_email(&admin).await;
     assert_eq!(create_key(&app, &admin, "owner", None).await.status(), 403);
     assert_eq!(create_key(&app, &admin, "admin", None).await.status(), 201);
     assert_eq!(

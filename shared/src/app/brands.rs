@@ -287,6 +287,21 @@ async fn commit(
     }
 }
 
+/// A check that the acting member still holds the role their scope was built with, so a
+/// change made by someone demoted or removed meanwhile fails instead of committing with
+/// authority they no longer have. (A member acting on themself is covered by the change's
+/// own version condition; the platform operator is no member.)
+fn actor_still_holds(scope: &BrandScope, target: &UserId) -> Option<Write> {
+    let actor = scope.user().filter(|u| *u != target)?;
+    if scope.role() == Role::SuperAdmin {
+        return None;
+    }
+    Some(Write::Check {
+        key: keys::member(scope.brand(), actor),
+        condition: Condition::AttrEquals("role".into(), Value::from(scope.role().as_str())),
+    })
+}
+
 fn member_audit(
     ctx: &Ctx,
     actor: &str,
@@ -342,7 +357,11 @@ pub async fn change_role(
         user,
         client,
     );
-    match commit(ctx, scope.brand(), change, delta, vec![audit]).await? {
+    let with = [Some(audit), actor_still_holds(scope, user)]
+        .into_iter()
+        .flatten()
+        .collect();
+    match commit(ctx, scope.brand(), change, delta, with).await? {
         true => Ok(()),
         false => Err(BrandError::NoSuchMember), // changed or removed meanwhile
     }
@@ -385,7 +404,11 @@ pub async fn remove(
         user,
         client,
     );
-    if !commit(ctx, scope.brand(), change, delta, vec![audit]).await? {
+    let with = [Some(audit), actor_still_holds(scope, user)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !commit(ctx, scope.brand(), change, delta, with).await? {
         return Err(BrandError::NoSuchMember);
     }
     // Their keys already open nothing; revoke them so the brand's key list says so.

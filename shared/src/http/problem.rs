@@ -52,6 +52,9 @@ pub enum ApiError {
         detail: String,
         current_version: Option<u64>,
     },
+    /// The body did not arrive in time (the local server; API Gateway buffers bodies).
+    #[error("request timeout")]
+    RequestTimeout,
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -98,6 +102,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method-not-allowed",
             ApiError::Conflict { .. } => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::RequestTimeout => "request-timeout",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::PreconditionRequired => "precondition-required",
             ApiError::OriginNotAllowed => "origin-not-allowed",
@@ -117,6 +122,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict with the current state",
             ApiError::PayloadTooLarge { .. } => "Request body too large",
+            ApiError::RequestTimeout => "The request body did not arrive in time",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::PreconditionRequired => "Say which version you change",
             ApiError::OriginNotAllowed => "Origin not allowed",

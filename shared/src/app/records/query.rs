@@ -412,7 +412,15 @@ mod tests {
     fn list_parameters_follow_the_fields() {
         assert!(ListQuery::parse(&CONTACT, &params(&[("tags", "vip"), ("sort", "-name")])).is_ok());
         assert!(ListQuery::parse(&CONTACT, &params(&[("created_at_from", "2026-01-01")])).is_ok());
-        assert!(ListQuery::parse(&CONTACT, &params(&[("custom.01J", "x")])).is_ok());
+        assert!(
+            ListQuery::parse(
+                &CONTACT,
+                &params(&[("custom.01JAAAAAAAAAAAAAAAAAAAAAAA", "x")])
+            )
+            .is_ok()
+        );
+        assert!(ListQuery::parse(&CONTACT, &params(&[("custom.01J", "x")])).is_err());
+        assert!(ListQuery::parse(&CONTACT, &params(&[("created_at_from", "soon")])).is_err());
         assert!(ListQuery::parse(&CONTACT, &params(&[("colour", "red")])).is_err());
         assert!(ListQuery::parse(&CONTACT, &params(&[("sort", "notes")])).is_err());
         assert!(ListQuery::parse(&CONTACT, &params(&[("limit", "0")])).is_err());

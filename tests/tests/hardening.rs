@@ -1,0 +1,746 @@
+//! What an independent attack on the local stack found (issue 8), each kept from coming back:
+//! bounded work per request, API keys and invitations held to their maker's current
+//! authority, nothing hidden revealed by duplicate reports, verified addresses before mail
+//! reaches third parties, the public form's quotas, reset links, lost races, file types, the
+//! data directory's permissions and strict input.
+
+use atelier_core::app::records::kinds;
+use atelier_core::app::records::spec::{Ty, Writable};
+use atelier_core::domain::Role;
+use atelier_tests::app::{PASSWORD, TestApp};
+use serde_json::{Value, json};
+
+async fn status(resp: reqwest::Response) -> u16 {
+    resp.status().as_u16()
+}
+
+/// The longest list of distinct entries of `ty` that still fits the 1 MiB JSON body limit.
+fn hostile_list(ty: Ty) -> Vec<Value> {
+    match ty {
+        Ty::Members | Ty::Refs(_) => (0..30_000u128)
+            .map(|i| Value::from(ulid::Ulid::from(i).to_string()))
+            .collect(),
+        _ => (0..100_000).map(|i| Value::from(format!("t{i}"))).collect(),
+    }
+}
+
+#[tokio::test]
+async fn a_maximal_hostile_list_in_any_list_valued_field_is_refused() {
+    let app = TestApp::spawn().await;
+    let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let (_, member) = app
+        .member("tom@bloom.example", &brand, Role::TeamMember)
+        .await;
+    let mut tried = 0;
+    for kind in kinds::ALL.iter().filter(|k| k.entity != "file") {
+        for field in kind.fields.iter().filter(|f| {
+            f.writable != Writable::Never
+                && matches!(f.ty, Ty::Tags | Ty::Strings | Ty::Members | Ty::Refs(_))
+        }) {
+            let body = json!({ field.name: hostile_list(field.ty) });
+            let caller = if kind.write == atelier_core::domain::Permission::ConfigureRecords {
+                &owner
+            } else {
+                &member
+            };
+            let resp = app
+                .send_as(
+                    reqwest::Method::POST,
+                    &format!("/{}", kind.plural),
+                    caller,
+                    &body,
+                )
+                .await;
+            assert_eq!(resp.status(), 422, "{}.{}", kind.entity, field.name);
+            let problem: Value = resp.json().await.unwrap();
+            assert!(
+                problem["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["field"] == field.name
+                        && e["message"].as_str().unwrap().starts_with("at most")),
+                "{}.{}: {problem}",
+                kind.entity,
+                field.name
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried >= 5, "every list-valued field was tried ({tried})");
+
+    // A custom multi-select with more choices than options, and a write of many custom values.
+    let field: Value = app
+        .post_as(
+            "/custom-fields",
+            &owner,
+            &json!({"entity": "contact", "label": "Colours", "field_type": "multi_select",
+                    "options": ["red", "gold"]}),
+        )
+        .await;
+    let id = field["id"].as_str().unwrap();
+    let many = vec![Value::from("red"); 100_000];
+    let resp = app
+        .send_as(
+            reqwest::Method::POST,
+            "/contacts",
+            &member,
+            &json!({"name": "Mia", "custom": { id: many }}),
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let custom: serde_json::Map<String, Value> = (0..20_000)
+        .map(|i| (format!("k{i}"), Value::from(1)))
+        .collect();
+    let resp = app
+        .send_as(
+            reqwest::Method::POST,
+            "/contacts",
+            &member,
+            &json!({"name": "Mia", "custom": custom}),
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let problem: Value = resp.json().await.unwrap();
+    assert!(problem["errors"].as_array().unwrap().len() <= 50);
+
+    // The CSV import: one row whose tags cell holds 120,000 distinct tags.
+    let tags: Vec<String> = (0..120_000).map(|i| format!("t{i}")).collect();
+    let csv = format!("name,tags\nMia,{}\n", tags.join(";"));
+    let dry = app
+        .post_bytes(
+            "/imports/contacts?dry_run=true",
+            &member,
+            "text/csv",
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(dry.status(), 200);
+    let report: Value = dry.json().await.unwrap();
+    assert_eq!(report["valid"], 0);
+    assert_eq!(report["errors"][0]["field"], "tags");
+    let real = app
+        .post_bytes("/imports/contacts", &member, "text/csv", csv)
+        .await;
+    assert_eq!(real.status(), 422);
+    // The stack still answers at once.
+    assert_eq!(status(app.get("/health").await).await, 200);
+    app.stop().await;
+}
+
+async fn create_key(app: &TestApp, token: &str, role: &str) -> String {
+    let resp = app
+        .send_as(
+            reqwest::Method::POST,
+            "/api-keys",
+            token,
+            &json!({"name": "machine", "role": role}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    resp.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn api_keys_act_with_at_most_their_creators_current_role_and_never_manage_people() {
+    let app = TestApp::spawn().await;
+    let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let (admin_id, admin) = app.member("al@bloom.example", &brand, Role::Admin).await;
+    app.verify_email(&admin).await;
+    let (tom_id, _) = app
+        .member("tom@bloom.example", &brand, Role::TeamMember)
+        .await;
+    let admin_key = create_key(&app, &admin, "admin").await;
+    let owner_key = create_key(&app, &owner, "owner").await;
+    let members = |id: &atelier_core::domain::UserId| format!("/brands/{brand}/members/{id}");
+
+    // A key never changes memberships or roles, whatever its role.
+    for (target, role) in [(&tom_id, "owner"), (&tom_id, "admin")] {
+        let resp = app
+            .send_as(
+                reqwest::Method::PATCH,
+                &members(target),
+                &owner_key,
+                &json!({ "role": role }),
+            )
+            .await;
+        assert_eq!(resp.status(), 403, "an owner key promotes nobody");
+    }
+    let owner_id = app.user_id(&owner).await;
+    let demote_owner = app
+        .send_as(
+            reqwest::Method::PATCH,
+            &members(&owner_id),
+            &owner_key,
+            &json!({"role": "team_member"}),
+        )
+        .await;
+    assert_eq!(demote_owner.status(), 403, "an owner key demotes no owner");
+    for (path, body) in [
+        (
+            "/api-keys".to_owned(),
+            json!({"name": "k", "role": "team_member"}),
+        ),
+        (
+            format!("/brands/{brand}/invitations"),
+            json!({"email": "x@y.example", "role": "team_member"}),
+        ),
+    ] {
+        let resp = app
+            .send_as(reqwest::Method::POST, &path, &owner_key, &body)
+            .await;
+        assert_eq!(
+            resp.status(),
+            403,
+            "{path}: keys make no keys or invitations"
+        );
+    }
+    assert_eq!(status(app.get_auth("/audit", &admin_key).await).await, 200);
+
+    // The admin is demoted: their key falls to a team member's reach at once.
+    let demote = app
+        .send_as(
+            reqwest::Method::PATCH,
+            &members(&admin_id),
+            &owner,
+            &json!({"role": "team_member"}),
+        )
+        .await;
+    assert_eq!(demote.status(), 204);
+    let restore = app
+        .send_as(
+            reqwest::Method::PATCH,
+            &members(&admin_id),
+            &admin_key,
+            &json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(restore.status(), 403, "the key cannot restore its maker");
+    assert_eq!(status(app.get_auth("/audit", &admin_key).await).await, 403);
+
+    // Removed from the brand: the key opens nothing and is listed as gone.
+    let remove = app
+        .http
+        .delete(app.url(&members(&admin_id)))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remove.status(), 204);
+    assert_eq!(
+        status(app.get_auth("/contacts", &admin_key).await).await,
+        401
+    );
+    let created = app
+        .send_as(
+            reqwest::Method::POST,
+            "/contacts",
+            &admin_key,
+            &json!({"name": "Mia"}),
+        )
+        .await;
+    assert_eq!(created.status(), 401);
+    let listed: Value = app
+        .get_auth("/api-keys", &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "only the owner's key");
+
+    // The owner deletes their account (a second owner keeps the brand): the key stops.
+    let (_, second) = app.member("bo@bloom.example", &brand, Role::Owner).await;
+    assert_eq!(
+        status(app.get_auth("/contacts", &owner_key).await).await,
+        200
+    );
+    let deleted = app
+        .http
+        .delete(app.url("/me"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        status(app.get_auth("/contacts", &owner_key).await).await,
+        401
+    );
+    let listed: Value = app
+        .get_auth("/api-keys", &second)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+    app.stop().await;
+}
+
+async fn invite(app: &TestApp, token: &str, brand: &str, email: &str, role: &str) -> String {
+    let resp = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("/brands/{brand}/invitations"),
+            token,
+            &json!({"email": email, "role": role}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    app.mailed_token(email, "/invitations/").await
+}
+
+async fn accept(app: &TestApp, token: &str, invitation: &str) -> reqwest::Response {
+    app.send_as(
+        reqwest::Method::POST,
+        &format!("/invitations/{invitation}/accept"),
+        token,
+        &json!({}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn invitations_are_rechecked_against_the_inviter_and_replaced_by_newer_ones() {
+    let app = TestApp::spawn().await;
+    let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let b = brand.to_string();
+    let (admin_id, admin) = app.member("al@bloom.example", &brand, Role::Admin).await;
+    app.verify_email(&admin).await;
+    let link = invite(&app, &admin, &b, "x@bloom.example", "admin").await;
+    let member = format!("/brands/{brand}/members/{admin_id}");
+    let demote = app
+        .send_as(
+            reqwest::Method::PATCH,
+            &member,
+            &owner,
+            &json!({"role": "team_member"}),
+        )
+        .await;
+    assert_eq!(demote.status(), 204);
+    let (x, _) = app.account("x@bloom.example").await;
+    assert_eq!(
+        accept(&app, &x, &link).await.status(),
+        401,
+        "a demoted inviter grants nothing they could not grant now"
+    );
+    let removed = app
+        .http
+        .delete(app.url(&member))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_eq!(accept(&app, &x, &link).await.status(), 401);
+
+    let first = invite(&app, &owner, &b, "y@bloom.example", "owner").await;
+    let second = invite(&app, &owner, &b, "y@bloom.example", "team_member").await;
+    let (y, _) = app.account("y@bloom.example").await;
+    assert_eq!(
+        accept(&app, &y, &first).await.status(),
+        401,
+        "the newer invitation replaced the older"
+    );
+    let joined = accept(&app, &y, &second).await;
+    assert_eq!(joined.status(), 200);
+    assert_eq!(joined.json::<Value>().await.unwrap()["role"], "team_member");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn import_duplicate_reports_name_only_contacts_the_caller_may_see() {
+    let app = TestApp::spawn().await;
+    let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let (_, member) = app
+        .member("tom@bloom.example", &brand, Role::TeamMember)
+        .await;
+    let hidden = app
+        .post_as(
+            "/contacts",
+            &owner,
+            &json!({"name": "Hidden", "email": "vip@client.example", "phone": "+447700900123"}),
+        )
+        .await;
+    let hidden_id = hidden["id"].as_str().unwrap().to_owned();
+    let mine = app
+        .post_as(
+            "/contacts",
+            &member,
+            &json!({"name": "Mine", "email": "mine@client.example"}),
+        )
+        .await;
+    for csv in [
+        "name,email\nX,vip@client.example\n",
+        "name,phone\nX,+447700900123\n",
+    ] {
+        let report: Value = app
+            .post_as(
+                "/imports/contacts",
+                &member,
+                &json!({"csv": csv, "dry_run": true}),
+            )
+            .await;
+        assert!(!report.to_string().contains(&hidden_id), "{report}");
+        assert_eq!(report["duplicates"], json!([]));
+    }
+    let report: Value = app
+        .post_as(
+            "/imports/contacts",
+            &member,
+            &json!({"csv": "name,email\nX,mine@client.example\n", "dry_run": true}),
+        )
+        .await;
+    assert_eq!(report["duplicates"][0]["existing_id"], mine["id"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unverified_accounts_create_no_brands_or_keys_and_receive_no_notifications() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.account("eve@victim.example").await;
+    let resp = app
+        .send_as(
+            reqwest::Method::POST,
+            "/brands",
+            &token,
+            &json!({"name": "Evil", "slug": "evil"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let (brand, _) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let (_, unverified_owner) = app.member("bo@bloom.example", &brand, Role::Owner).await;
+    let key = app
+        .send_as(
+            reqwest::Method::POST,
+            "/api-keys",
+            &unverified_owner,
+            &json!({"name": "k", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(key.status(), 422);
+    let form = json!({"name": "Mia", "email": "mia@client.example"});
+    assert_eq!(
+        status(app.post_json("/public/bloom/enquiries", &form).await).await,
+        202
+    );
+    let outbox: Value = app.get("/dev/outbox").await.json().await.unwrap();
+    let notices: Vec<&Value> = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["subject"].as_str().unwrap().contains("enquiry"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["to"], "ana@bloom.example");
+    app.stop().await;
+}
+
+/// A client whose requests come from `127.0.0.<n>`: a different source IP per client.
+fn client_from(n: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, n]))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn honeypot_hits_and_bad_payloads_do_not_spend_the_brands_public_form_quota() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let url = app.url("/public/bloom/enquiries");
+    for n in 2..22u8 {
+        let bot = client_from(n);
+        for i in 0..10 {
+            let body = if i % 2 == 0 {
+                json!({"name": "Bot", "email": "bot@spam.example", "website": "http://spam.example"})
+            } else {
+                json!({"name": "Bot"})
+            };
+            let resp = bot.post(&url).json(&body).send().await.unwrap();
+            assert!(matches!(resp.status().as_u16(), 202 | 422));
+        }
+    }
+    let visitor = client_from(30)
+        .post(&url)
+        .json(&json!({"name": "Mia", "email": "mia@client.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visitor.status(), 202, "a real visitor still gets through");
+    let enquiries: Value = app
+        .get_auth("/enquiries", &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enquiries["items"].as_array().unwrap().len(), 1);
+
+    // Unknown brands cannot be probed without limit: misses count against the IP.
+    let prober = client_from(40);
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let resp = prober
+            .post(app.url(&format!("/public/brand-{i}/enquiries")))
+            .json(&json!({"name": "Mia", "email": "mia@client.example"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(&statuses[..10], &[404; 10]);
+    assert_eq!(statuses[11], 429);
+    app.stop().await;
+}
+
+async fn ask_reset(app: &TestApp) -> reqwest::Response {
+    app.post_json(
+        "/auth/password/reset-request",
+        &json!({"email": "ana@bloom.example"}),
+    )
+    .await
+}
+
+async fn reset_with(app: &TestApp, token: String, password: &str) -> reqwest::Response {
+    app.post_json(
+        "/auth/password/reset",
+        &json!({"token": token, "new_password": password}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn any_password_reset_or_change_cancels_every_outstanding_reset_link() {
+    let app = TestApp::spawn().await;
+    app.account("ana@bloom.example").await;
+    let ask = || ask_reset(&app);
+    assert_eq!(status(ask().await).await, 202);
+    let older = app
+        .mailed_token("ana@bloom.example", "reset-password?token=")
+        .await;
+    assert_eq!(status(ask().await).await, 202);
+    let newer = app
+        .mailed_token("ana@bloom.example", "reset-password?token=")
+        .await;
+    assert_ne!(older, newer);
+    let reset = |token: String, password: &'static str| reset_with(&app, token, password);
+    assert_eq!(
+        status(reset(newer, "a brand new passphrase").await).await,
+        204
+    );
+    assert_eq!(
+        status(reset(older, "another new passphrase").await).await,
+        401,
+        "the older link died with the reset"
+    );
+
+    // A change of password cancels a link too.
+    let login = json!({"email": "ana@bloom.example", "password": "a brand new passphrase"});
+    let body: Value = app
+        .post_json("/auth/login", &login)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(status(ask().await).await, 202);
+    let pending = app
+        .mailed_token("ana@bloom.example", "reset-password?token=")
+        .await;
+    let change = app
+        .send_as(
+            reqwest::Method::POST,
+            "/auth/password/change",
+            &access,
+            &json!({"current_password": "a brand new passphrase",
+                    "new_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(change.status(), 204);
+    assert_eq!(
+        status(reset(pending, "yet another passphrase").await).await,
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn owners_racing_to_demote_each_other_get_a_conflict_never_a_server_error() {
+    let app = TestApp::spawn().await;
+    let (brand, ana) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let ana_id = app.user_id(&ana).await;
+    for round in 0..5 {
+        let (bo_id, bo) = app
+            .member(&format!("bo{round}@bloom.example"), &brand, Role::Owner)
+            .await;
+        let demote = |token: String, target: atelier_core::domain::UserId| {
+            let app = &app;
+            let brand = brand;
+            async move {
+                app.send_as(
+                    reqwest::Method::PATCH,
+                    &format!("/brands/{brand}/members/{target}"),
+                    &token,
+                    &json!({"role": "admin"}),
+                )
+                .await
+                .status()
+                .as_u16()
+            }
+        };
+        let (a, b) = tokio::join!(demote(ana.clone(), bo_id), demote(bo.clone(), ana_id));
+        // Membership changes of one brand are serialised: exactly one wins; the other sees
+        // the race (409) or, if it started after, its own demotion (403).
+        let mut got = [a, b];
+        got.sort_unstable();
+        assert!(
+            got == [204, 403] || got == [204, 409],
+            "round {round}: {got:?}"
+        );
+        // If ana lost, bo gives her the owner's role back for the next round.
+        if a != 204 {
+            let restore = app
+                .send_as(
+                    reqwest::Method::PATCH,
+                    &format!("/brands/{brand}/members/{ana_id}"),
+                    &bo,
+                    &json!({"role": "owner"}),
+                )
+                .await;
+            assert_eq!(restore.status(), 204);
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_must_carry_the_real_signature_of_their_type() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    for (content_type, bytes) in [
+        ("image/heic", b"any bytes at all".to_vec()),
+        ("image/webp", b"RIFF\x24\0\0\0WAVEfmt ".to_vec()),
+        (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            b"PK\x03\x04\x14\0\0\0\0\0nothing.txt".to_vec(),
+        ),
+        ("text/plain", b"%PDF-1.7\n".to_vec()),
+    ] {
+        let resp = app
+            .post_bytes("/files?name=x", &owner, content_type, bytes)
+            .await;
+        assert_eq!(resp.status(), 422, "{content_type}");
+    }
+    let ok = app
+        .post_bytes(
+            "/files?name=quote.pdf",
+            &owner,
+            "application/pdf",
+            b"%PDF-1.7\nquote".to_vec(),
+        )
+        .await;
+    assert_eq!(ok.status(), 201);
+    app.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_readable_by_its_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let ok = app
+        .post_bytes(
+            "/files?name=quote.pdf",
+            &owner,
+            "application/pdf",
+            b"%PDF-1.7\nquote".to_vec(),
+        )
+        .await;
+    assert_eq!(ok.status(), 201);
+    let dir = app.running.ctx.config.data_dir.clone();
+    let mut stack = vec![dir.clone()];
+    let (mut dirs, mut files) = (0, 0);
+    while let Some(d) = stack.pop() {
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", d.display());
+        dirs += 1;
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", path.display());
+                files += 1;
+            }
+        }
+    }
+    assert!(dirs >= 4 && files >= 4, "{dirs} directories, {files} files");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_filters_dates_charsets_and_duplicate_keys_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    for path in [
+        "/contacts?created_at_from=notadate",
+        "/contacts?owner_id=not-an-id",
+        "/enquiries?event_date_from=June",
+        "/enquiries?status=pending",
+        "/enquiries?guest_count_from=many",
+    ] {
+        assert_eq!(
+            status(app.get_auth(path, &owner).await).await,
+            422,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        status(
+            app.get_auth("/contacts?created_at_from=2026-01-01", &owner)
+                .await
+        )
+        .await,
+        200
+    );
+    let early = app
+        .send_as(
+            reqwest::Method::POST,
+            "/enquiries",
+            &owner,
+            &json!({"title": "Old", "event_date": "-0001-01-01"}),
+        )
+        .await;
+    assert_eq!(early.status(), 422);
+    let raw = |content_type: &str, body: &str| {
+        app.http
+            .post(app.url("/contacts"))
+            .bearer_auth(&owner)
+            .header("content-type", content_type)
+            .body(body.to_owned())
+            .send()
+    };
+    assert_eq!(
+        status(
+            raw("application/json; charset=utf-16", r#"{"name":"Mia"}"#)
+                .await
+                .unwrap()
+        )
+        .await,
+        415
+    );
+    assert_eq!(
+        status(
+            raw("application/json", r#"{"name":"Mia","name":"Eve"}"#)
+                .await
+                .unwrap()
+        )
+        .await,
+        400
+    );
+    app.stop().await;
+}
