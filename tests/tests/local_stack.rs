@@ -220,3 +220,89 @@ async fn data_survives_a_restart() {
     );
     app.stop().await;
 }
+
+/// Reads from `stream` until the server closes it or `within` passes; returns what came.
+async fn read_until_closed(
+    stream: &mut tokio::net::TcpStream,
+    within: std::time::Duration,
+) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.ok()?;
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+#[tokio::test]
+async fn slow_bodies_idle_connections_and_crowds_are_cut_off_by_the_local_server() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+    let app = TestApp::spawn_configured(
+        |c| {
+            c.local_server.header_timeout = Duration::from_millis(600);
+            c.local_server.body_timeout = Duration::from_millis(600);
+            c.local_server.max_connections = 3;
+        },
+        Arc::new(SystemClock),
+    )
+    .await;
+    let addr = app.running.addr;
+
+    // A body that never finishes: 408 and the connection closed, not held for minutes.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(
+        b"POST /auth/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"email\":",
+    )
+    .await
+    .unwrap();
+    let answer = read_until_closed(&mut slow, Duration::from_secs(5))
+        .await
+        .expect("closed within the body deadline");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // A connection that sends nothing, and one kept alive after a request, are closed.
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        read_until_closed(&mut silent, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+    let mut kept = TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut kept, Duration::from_secs(5))
+        .await
+        .expect("the idle kept-alive connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // Three connections held open fill the cap; a fourth waits until one of them ends.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /auth/login HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n")
+            .await
+            .unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let health = app.get("/health").await;
+    assert_eq!(health.status(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the fourth connection waited for room ({:?})",
+        started.elapsed()
+    );
+    drop(held);
+    app.stop().await;
+}

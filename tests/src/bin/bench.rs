@@ -94,6 +94,29 @@ async fn owner_token(http: &reqwest::Client, base: &str) -> String {
         .await
         .unwrap();
     let token = tokens["access_token"].as_str().unwrap();
+    // A brand's creator needs a verified address: follow the link the stack mailed.
+    let outbox: serde_json::Value = http
+        .get(format!("{base}/dev/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let link = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .find_map(|t| t.split("verify-email?token=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a verification link")
+        .to_owned();
+    http.post(format!("{base}/auth/verify-email"))
+        .json(&serde_json::json!({ "token": link }))
+        .send()
+        .await
+        .unwrap();
     let brand: serde_json::Value = http
         .post(format!("{base}/brands"))
         .bearer_auth(token)
@@ -231,6 +254,38 @@ async fn main() {
         200,
     )
     .await;
+    // Hostile payloads (issue 8): how long the stack takes to refuse them.
+    let tags: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
+    let hostile = serde_json::json!({"name": "Mia", "tags": tags});
+    let started = Instant::now();
+    let status = http
+        .post(format!("{base}/contacts"))
+        .bearer_auth(&token)
+        .json(&hostile)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    println!(
+        "POST /contacts with 100,000 tags: {status} in {:.1?}",
+        started.elapsed()
+    );
+    let tags: Vec<String> = (0..120_000).map(|i| format!("t{i}")).collect();
+    let csv = format!("name,tags\nMia,{}\n", tags.join(";"));
+    let started = Instant::now();
+    let status = http
+        .post(format!("{base}/imports/contacts?dry_run=true"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    println!(
+        "CSV import dry run, one row of 120,000 tags (0.85 MB): {status} in {:.1?}",
+        started.elapsed()
+    );
     load(
         "GET /contacts filtered and sorted (scans 4,000)",
         &http,
