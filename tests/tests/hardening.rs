@@ -577,7 +577,6 @@ async fn owners_racing_to_demote_each_other_get_a_conflict_never_a_server_error(
             .await;
         let demote = |token: String, target: atelier_core::domain::UserId| {
             let app = &app;
-            let brand = brand;
             async move {
                 app.send_as(
                     reqwest::Method::PATCH,
@@ -742,5 +741,70 @@ async fn malformed_filters_dates_charsets_and_duplicate_keys_are_refused() {
         .await,
         400
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn role_changes_invitations_and_key_events_appear_in_the_brands_audit_trail() {
+    let app = TestApp::spawn().await;
+    let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let owner_id = app.user_id(&owner).await;
+    let (tom, _) = app
+        .member("tom@bloom.example", &brand, Role::TeamMember)
+        .await;
+    let changed = app
+        .send_as(
+            reqwest::Method::PATCH,
+            &format!("/brands/{brand}/members/{tom}"),
+            &owner,
+            &json!({"role": "full_access"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    invite(
+        &app,
+        &owner,
+        &brand.to_string(),
+        "kim@bloom.example",
+        "admin",
+    )
+    .await;
+    create_key(&app, &owner, "admin").await;
+
+    let by_record: Value = app
+        .get_auth(&format!("/audit?record=member:{tom}"), &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = by_record["items"].as_array().unwrap();
+    let change = entries
+        .iter()
+        .find(|e| e["action"] == "role_changed")
+        .unwrap_or_else(|| panic!("{by_record}"));
+    assert_eq!(change["actor"], owner_id.to_string());
+    assert_eq!(
+        change["changes"],
+        json!([{"field": "role", "before": "team_member", "after": "full_access"}])
+    );
+    let by_actor: Value = app
+        .get_auth(&format!("/audit?actor={owner_id}"), &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<(&str, &str)> = by_actor["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["entity"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    for wanted in [
+        ("member", "role_changed"),
+        ("invitation", "invited"),
+        ("apikey", "created"),
+    ] {
+        assert!(actions.contains(&wanted), "{wanted:?} in {actions:?}");
+    }
     app.stop().await;
 }

@@ -80,6 +80,27 @@ fn view(item: &Item) -> Option<ApiKeyView> {
     })
 }
 
+/// The brand's own audit record of a key event (`GET /audit`, entity `apikey`).
+fn key_audit(
+    ctx: &Ctx,
+    brand: &BrandId,
+    actor: &str,
+    action: &str,
+    id: &str,
+    role: Option<Role>,
+    client: &Client,
+) -> Write {
+    let changes = role
+        .map(|r| crate::app::records::FieldChange {
+            field: "role".into(),
+            before: Value::Null,
+            after: Value::from(r.as_str()),
+        })
+        .into_iter()
+        .collect::<Vec<_>>();
+    crate::app::records::audit::audit_in(ctx, brand, actor, action, "apikey", id, &changes, client)
+}
+
 /// Creates a key in the scope's brand. Only signed-in users create keys, and never with a role
 /// above their own.
 pub async fn create(
@@ -153,6 +174,15 @@ pub async fn create(
                 &format!("brand:{} apikey:{id}", scope.brand()),
                 client,
             ),
+            key_audit(
+                ctx,
+                scope.brand(),
+                &user.to_string(),
+                "created",
+                &id,
+                Some(role),
+                client,
+            ),
         ])
         .await
         .map_err(AuthError::from)?;
@@ -219,6 +249,15 @@ pub async fn revoke(
             &scope.actor().label(),
             "apikey.revoked",
             &format!("brand:{} apikey:{id}", scope.brand()),
+            client,
+        ),
+        key_audit(
+            ctx,
+            scope.brand(),
+            &scope.actor().label(),
+            "revoked",
+            id,
+            None,
             client,
         ),
     ];
@@ -325,6 +364,7 @@ pub async fn revoke_made_by(
                     &format!("brand:{brand} apikey:{id} reason:creator-left"),
                     client,
                 ),
+                key_audit(ctx, brand, actor, "revoked", id, None, client),
             ];
             match ctx.table.transact(writes).await {
                 Ok(()) => revoked += 1,

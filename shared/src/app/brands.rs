@@ -302,21 +302,43 @@ fn actor_still_holds(scope: &BrandScope, target: &UserId) -> Option<Write> {
     })
 }
 
+/// The audit records of a membership change: the platform's auth trail, and the brand's own
+/// (`GET /audit`, entity `member`, the member's user id as the record), with the role's
+/// before and after.
 fn member_audit(
     ctx: &Ctx,
     actor: &str,
     event: &str,
     brand: &BrandId,
     subject: &UserId,
+    roles: (Option<Role>, Option<Role>),
     client: &Client,
-) -> Write {
-    audit::record_as(
-        ctx,
-        actor,
-        event,
-        &format!("brand:{brand} member:{subject}"),
-        client,
-    )
+) -> Vec<Write> {
+    let role = |r: Option<Role>| r.map_or(Value::Null, |r| Value::from(r.as_str()));
+    let change = crate::app::records::FieldChange {
+        field: "role".into(),
+        before: role(roles.0),
+        after: role(roles.1),
+    };
+    vec![
+        audit::record_as(
+            ctx,
+            actor,
+            event,
+            &format!("brand:{brand} member:{subject}"),
+            client,
+        ),
+        crate::app::records::audit::audit_in(
+            ctx,
+            brand,
+            actor,
+            event.trim_start_matches("member."),
+            "member",
+            &subject.to_string(),
+            &[change],
+            client,
+        ),
+    ]
 }
 
 /// Changes a member's role. Managers may not touch anyone above them or grant above their own
@@ -349,18 +371,16 @@ pub async fn change_role(
         update,
         condition: Condition::VersionEquals(version),
     };
-    let audit = member_audit(
+    let mut with = member_audit(
         ctx,
         &scope.actor().label(),
         "member.role_changed",
         scope.brand(),
         user,
+        (Some(current), Some(new)),
         client,
     );
-    let with = [Some(audit), actor_still_holds(scope, user)]
-        .into_iter()
-        .flatten()
-        .collect();
+    with.extend(actor_still_holds(scope, user));
     match commit(ctx, scope.brand(), change, delta, with).await? {
         true => Ok(()),
         false => Err(BrandError::NoSuchMember), // changed or removed meanwhile
@@ -396,18 +416,16 @@ pub async fn remove(
     } else {
         "member.removed"
     };
-    let audit = member_audit(
+    let mut with = member_audit(
         ctx,
         &scope.actor().label(),
         event,
         scope.brand(),
         user,
+        (Some(current), None),
         client,
     );
-    let with = [Some(audit), actor_still_holds(scope, user)]
-        .into_iter()
-        .flatten()
-        .collect();
+    with.extend(actor_still_holds(scope, user));
     if !commit(ctx, scope.brand(), change, delta, with).await? {
         return Err(BrandError::NoSuchMember);
     }
@@ -448,8 +466,15 @@ pub async fn join_with(
         item: member_item(brand, user, role, &now),
         condition: Condition::Absent,
     };
-    let audit = member_audit(ctx, &user.to_string(), "member.joined", brand, user, client);
-    let mut writes = vec![audit];
+    let mut writes = member_audit(
+        ctx,
+        &user.to_string(),
+        "member.joined",
+        brand,
+        user,
+        (None, Some(role)),
+        client,
+    );
     writes.extend(with);
     commit(ctx, brand, change, i64::from(role == Role::Owner), writes).await
 }

@@ -74,6 +74,22 @@ pub async fn invite(
             condition: Condition::None,
         },
         audit::record(ctx, Some(inviter), "member.invited", &subject, client),
+        // The brand's own trail: an invitation record of its own id, with the role offered
+        // (the address stays out of it; the auth trail keeps its hash).
+        crate::app::records::audit::audit_in(
+            ctx,
+            scope.brand(),
+            &inviter.to_string(),
+            "invited",
+            "invitation",
+            &crate::domain::new_id(ctx.clock.as_ref()).to_string(),
+            &[crate::app::records::FieldChange {
+                field: "role".into(),
+                before: Value::Null,
+                after: Value::from(role.as_str()),
+            }],
+            client,
+        ),
     ];
     if let Some(older) = ctx.table.get(&latest).await?
         && let Some(hash) = older.get("token").and_then(Value::as_str)

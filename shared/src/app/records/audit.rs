@@ -57,10 +57,34 @@ pub fn audit(
     changes: &[FieldChange],
     client: &Client,
 ) -> Write {
+    audit_in(
+        ctx,
+        scope.brand(),
+        &scope.actor().label(),
+        action,
+        entity,
+        id,
+        changes,
+        client,
+    )
+}
+
+/// A brand audit record by an actor named by its label (a user id, `apikey:<id>`): for
+/// changes to the brand's people and keys, which owners read in `GET /audit` like any other.
+#[allow(clippy::too_many_arguments)]
+pub fn audit_in(
+    ctx: &Ctx,
+    brand: &crate::domain::BrandId,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    id: &str,
+    changes: &[FieldChange],
+    client: &Client,
+) -> Write {
     let now = ctx.clock.now();
-    let brand = keys::brand_pk(scope.brand());
+    let brand = keys::brand_pk(brand);
     let audit_id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
-    let actor = scope.actor().label();
     let item = Item::new(Key::new(
         format!("{brand}#AUDIT#{}", now.format("%Y-%m")),
         audit_id.clone(),
@@ -68,7 +92,7 @@ pub fn audit(
     .with("action", action)
     .with("entity", entity)
     .with("record", id)
-    .with("actor", actor.as_str())
+    .with("actor", actor)
     .with(
         "changes",
         serde_json::to_value(changes).unwrap_or(Value::Null),
