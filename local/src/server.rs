@@ -99,7 +99,7 @@ async fn handle(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let room = declared.unwrap_or(limit).min(limit);
+    let room = declared.unwrap_or(limit).min(limit).min(BODY_BUDGET_BYTES);
     let read = async {
         let _room = bodies
             .acquire_many(u32::try_from(room).unwrap_or(u32::MAX))

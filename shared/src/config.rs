@@ -180,16 +180,13 @@ impl Config {
         };
         let max_body_bytes = positive("ATELIER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
         let defaults = LocalServer::default();
-        let secs = |d: std::time::Duration| d.as_secs() as usize;
+        let seconds = |name: &str, default: std::time::Duration| {
+            positive(name, default.as_secs() as usize)
+                .map(|s| std::time::Duration::from_secs(s as u64))
+        };
         let local_server = LocalServer {
-            header_timeout: std::time::Duration::from_secs(positive(
-                "ATELIER_HEADER_TIMEOUT_SECS",
-                secs(defaults.header_timeout),
-            )? as u64),
-            body_timeout: std::time::Duration::from_secs(positive(
-                "ATELIER_BODY_TIMEOUT_SECS",
-                secs(defaults.body_timeout),
-            )? as u64),
+            header_timeout: seconds("ATELIER_HEADER_TIMEOUT_SECS", defaults.header_timeout)?,
+            body_timeout: seconds("ATELIER_BODY_TIMEOUT_SECS", defaults.body_timeout)?,
             max_connections: positive("ATELIER_MAX_CONNECTIONS", defaults.max_connections)?,
         };
         let aws = match backend {

@@ -10,6 +10,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tempfile::TempDir;
 
+/// The token following `marker` in the newest mail of a `/dev/outbox` listing (to `to`, if
+/// given).
+pub fn token_in_outbox(
+    outbox: &serde_json::Value,
+    to: Option<&str>,
+    marker: &str,
+) -> Option<String> {
+    outbox
+        .as_array()?
+        .iter()
+        .rev()
+        .filter(|m| to.is_none_or(|to| m["to"] == to))
+        .filter_map(|m| m["text"].as_str()?.split(marker).nth(1))
+        .find_map(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+}
+
 /// The password test accounts use.
 pub const PASSWORD: &str = "balloon arch at dawn";
 
@@ -201,22 +218,22 @@ impl TestApp {
     /// `/invitations/`): the link a person would click.
     pub async fn mailed_token(&self, to: &str, marker: &str) -> String {
         let outbox: serde_json::Value = self.get("/dev/outbox").await.json().await.unwrap();
-        let mail = outbox
-            .as_array()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|m| m["to"] == to && m["text"].as_str().unwrap().contains(marker));
-        let text = mail.unwrap_or_else(|| panic!("no mail to {to} with {marker}"))["text"]
-            .as_str()
-            .unwrap();
-        text.split(marker)
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_owned()
+        token_in_outbox(&outbox, Some(to), marker)
+            .unwrap_or_else(|| panic!("no mail to {to} with {marker}"))
+    }
+
+    /// A new API key made by the holder of `token`: (id, the key itself).
+    pub async fn api_key(&self, token: &str, role: &str) -> (String, String) {
+        let body = serde_json::json!({"name": "website form", "role": role});
+        let resp = self
+            .send_as(reqwest::Method::POST, "/api-keys", token, &body)
+            .await;
+        assert_eq!(resp.status(), 201);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        (
+            body["id"].as_str().unwrap().to_owned(),
+            body["key"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// The user an access token belongs to.

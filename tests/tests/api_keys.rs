@@ -23,21 +23,11 @@ async fn create_key(
         .unwrap()
 }
 
-async fn key(app: &TestApp, token: &str, role: &str) -> (String, String) {
-    let resp = create_key(app, token, role, None).await;
-    assert_eq!(resp.status(), 201);
-    let body: Value = resp.json().await.unwrap();
-    (
-        body["id"].as_str().unwrap().to_owned(),
-        body["key"].as_str().unwrap().to_owned(),
-    )
-}
-
 #[tokio::test]
 async fn p17_a_key_is_shown_once_and_stored_only_as_a_hash() {
     let app = TestApp::spawn().await;
     let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
-    let (id, plain) = key(&app, &owner, "admin").await;
+    let (id, plain) = app.api_key(&owner, "admin").await;
     assert!(plain.starts_with("atk_") && plain.len() > 40);
     let listed: Value = app
         .get_auth("/api-keys", &owner)
@@ -73,8 +63,8 @@ async fn p04_a_key_reaches_only_its_own_brand_with_its_own_role() {
     let app = TestApp::spawn().await;
     let (bloom, ana) = app.brand_owner("ana@bloom.example", "bloom").await;
     let (party, _) = app.brand_owner("bea@party.example", "party").await;
-    let (_, admin_key) = key(&app, &ana, "admin").await;
-    let (_, team_key) = key(&app, &ana, "team_member").await;
+    let (_, admin_key) = app.api_key(&ana, "admin").await;
+    let (_, team_key) = app.api_key(&ana, "team_member").await;
 
     assert_eq!(
         app.get_auth(&format!("/brands/{bloom}/members"), &admin_key)
@@ -157,7 +147,7 @@ async fn revoked_and_expired_keys_stop_at_once() {
     let clock = Arc::new(ManualClock::starting_now());
     let app = TestApp::spawn_with_clock(clock.clone()).await;
     let (bloom, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
-    let (id, plain) = key(&app, &owner, "admin").await;
+    let (id, plain) = app.api_key(&owner, "admin").await;
     let members = format!("/brands/{bloom}/members");
     assert_eq!(app.get_auth(&members, &plain).await.status(), 200);
     let revoke = app

@@ -6,7 +6,7 @@
 
 use atelier_core::app::records::kinds;
 use atelier_core::app::records::spec::{Ty, Writable};
-use atelier_core::domain::Role;
+use atelier_core::domain::{BrandId, Role, UserId};
 use atelier_tests::app::{PASSWORD, TestApp};
 use serde_json::{Value, json};
 
@@ -128,24 +128,21 @@ async fn a_maximal_hostile_list_in_any_list_valued_field_is_refused() {
     app.stop().await;
 }
 
-async fn create_key(app: &TestApp, token: &str, role: &str) -> String {
-    let resp = app
-        .send_as(
-            reqwest::Method::POST,
-            "/api-keys",
-            token,
-            &json!({"name": "machine", "role": role}),
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
-    resp.json::<Value>().await.unwrap()["key"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+/// Sets `user`'s role in `brand` as the holder of `token` (a person or a key); the status.
+async fn set_role(app: &TestApp, token: &str, brand: &BrandId, user: &UserId, role: &str) -> u16 {
+    app.send_as(
+        reqwest::Method::PATCH,
+        &format!("/brands/{brand}/members/{user}"),
+        token,
+        &json!({ "role": role }),
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 #[tokio::test]
-async fn api_keys_act_with_at_most_their_creators_current_role_and_never_manage_people() {
+async fn p04_api_keys_act_with_at_most_their_creators_current_role_and_never_manage_people() {
     let app = TestApp::spawn().await;
     let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
     let (admin_id, admin) = app.member("al@bloom.example", &brand, Role::Admin).await;
@@ -153,32 +150,24 @@ async fn api_keys_act_with_at_most_their_creators_current_role_and_never_manage_
     let (tom_id, _) = app
         .member("tom@bloom.example", &brand, Role::TeamMember)
         .await;
-    let admin_key = create_key(&app, &admin, "admin").await;
-    let owner_key = create_key(&app, &owner, "owner").await;
-    let members = |id: &atelier_core::domain::UserId| format!("/brands/{brand}/members/{id}");
+    let admin_key = app.api_key(&admin, "admin").await.1;
+    let owner_key = app.api_key(&owner, "owner").await.1;
+    let members = |id: &UserId| format!("/brands/{brand}/members/{id}");
 
     // A key never changes memberships or roles, whatever its role.
     for (target, role) in [(&tom_id, "owner"), (&tom_id, "admin")] {
-        let resp = app
-            .send_as(
-                reqwest::Method::PATCH,
-                &members(target),
-                &owner_key,
-                &json!({ "role": role }),
-            )
-            .await;
-        assert_eq!(resp.status(), 403, "an owner key promotes nobody");
+        assert_eq!(
+            set_role(&app, &owner_key, &brand, target, role).await,
+            403,
+            "an owner key promotes nobody"
+        );
     }
     let owner_id = app.user_id(&owner).await;
-    let demote_owner = app
-        .send_as(
-            reqwest::Method::PATCH,
-            &members(&owner_id),
-            &owner_key,
-            &json!({"role": "team_member"}),
-        )
-        .await;
-    assert_eq!(demote_owner.status(), 403, "an owner key demotes no owner");
+    assert_eq!(
+        set_role(&app, &owner_key, &brand, &owner_id, "team_member").await,
+        403,
+        "an owner key demotes no owner"
+    );
     for (path, body) in [
         (
             "/api-keys".to_owned(),
@@ -201,24 +190,15 @@ async fn api_keys_act_with_at_most_their_creators_current_role_and_never_manage_
     assert_eq!(status(app.get_auth("/audit", &admin_key).await).await, 200);
 
     // The admin is demoted: their key falls to a team member's reach at once.
-    let demote = app
-        .send_as(
-            reqwest::Method::PATCH,
-            &members(&admin_id),
-            &owner,
-            &json!({"role": "team_member"}),
-        )
-        .await;
-    assert_eq!(demote.status(), 204);
-    let restore = app
-        .send_as(
-            reqwest::Method::PATCH,
-            &members(&admin_id),
-            &admin_key,
-            &json!({"role": "admin"}),
-        )
-        .await;
-    assert_eq!(restore.status(), 403, "the key cannot restore its maker");
+    assert_eq!(
+        set_role(&app, &owner, &brand, &admin_id, "team_member").await,
+        204
+    );
+    assert_eq!(
+        set_role(&app, &admin_key, &brand, &admin_id, "admin").await,
+        403,
+        "the key cannot restore its maker"
+    );
     assert_eq!(status(app.get_auth("/audit", &admin_key).await).await, 403);
 
     // Removed from the brand: the key opens nothing and is listed as gone.
@@ -303,7 +283,7 @@ async fn accept(app: &TestApp, token: &str, invitation: &str) -> reqwest::Respon
 }
 
 #[tokio::test]
-async fn invitations_are_rechecked_against_the_inviter_and_replaced_by_newer_ones() {
+async fn p03_invitations_are_rechecked_against_the_inviter_and_replaced_by_newer_ones() {
     let app = TestApp::spawn().await;
     let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
     let b = brand.to_string();
@@ -311,15 +291,10 @@ async fn invitations_are_rechecked_against_the_inviter_and_replaced_by_newer_one
     app.verify_email(&admin).await;
     let link = invite(&app, &admin, &b, "x@bloom.example", "admin").await;
     let member = format!("/brands/{brand}/members/{admin_id}");
-    let demote = app
-        .send_as(
-            reqwest::Method::PATCH,
-            &member,
-            &owner,
-            &json!({"role": "team_member"}),
-        )
-        .await;
-    assert_eq!(demote.status(), 204);
+    assert_eq!(
+        set_role(&app, &owner, &brand, &admin_id, "team_member").await,
+        204
+    );
     let (x, _) = app.account("x@bloom.example").await;
     assert_eq!(
         accept(&app, &x, &link).await.status(),
@@ -567,7 +542,7 @@ async fn any_password_reset_or_change_cancels_every_outstanding_reset_link() {
 }
 
 #[tokio::test]
-async fn owners_racing_to_demote_each_other_get_a_conflict_never_a_server_error() {
+async fn p03_owners_racing_to_demote_each_other_get_a_conflict_never_a_server_error() {
     let app = TestApp::spawn().await;
     let (brand, ana) = app.brand_owner("ana@bloom.example", "bloom").await;
     let ana_id = app.user_id(&ana).await;
@@ -575,21 +550,10 @@ async fn owners_racing_to_demote_each_other_get_a_conflict_never_a_server_error(
         let (bo_id, bo) = app
             .member(&format!("bo{round}@bloom.example"), &brand, Role::Owner)
             .await;
-        let demote = |token: String, target: atelier_core::domain::UserId| {
-            let app = &app;
-            async move {
-                app.send_as(
-                    reqwest::Method::PATCH,
-                    &format!("/brands/{brand}/members/{target}"),
-                    &token,
-                    &json!({"role": "admin"}),
-                )
-                .await
-                .status()
-                .as_u16()
-            }
-        };
-        let (a, b) = tokio::join!(demote(ana.clone(), bo_id), demote(bo.clone(), ana_id));
+        let (a, b) = tokio::join!(
+            set_role(&app, &ana, &brand, &bo_id, "admin"),
+            set_role(&app, &bo, &brand, &ana_id, "admin")
+        );
         // Membership changes of one brand are serialised: exactly one wins; the other sees
         // the race (409) or, if it started after, its own demotion (403).
         let mut got = [a, b];
@@ -600,15 +564,7 @@ async fn owners_racing_to_demote_each_other_get_a_conflict_never_a_server_error(
         );
         // If ana lost, bo gives her the owner's role back for the next round.
         if a != 204 {
-            let restore = app
-                .send_as(
-                    reqwest::Method::PATCH,
-                    &format!("/brands/{brand}/members/{ana_id}"),
-                    &bo,
-                    &json!({"role": "owner"}),
-                )
-                .await;
-            assert_eq!(restore.status(), 204);
+            assert_eq!(set_role(&app, &bo, &brand, &ana_id, "owner").await, 204);
         }
     }
     app.stop().await;
@@ -745,22 +701,17 @@ async fn malformed_filters_dates_charsets_and_duplicate_keys_are_refused() {
 }
 
 #[tokio::test]
-async fn role_changes_invitations_and_key_events_appear_in_the_brands_audit_trail() {
+async fn p22_role_changes_invitations_and_key_events_appear_in_the_brands_audit_trail() {
     let app = TestApp::spawn().await;
     let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
     let owner_id = app.user_id(&owner).await;
     let (tom, _) = app
         .member("tom@bloom.example", &brand, Role::TeamMember)
         .await;
-    let changed = app
-        .send_as(
-            reqwest::Method::PATCH,
-            &format!("/brands/{brand}/members/{tom}"),
-            &owner,
-            &json!({"role": "full_access"}),
-        )
-        .await;
-    assert_eq!(changed.status(), 204);
+    assert_eq!(
+        set_role(&app, &owner, &brand, &tom, "full_access").await,
+        204
+    );
     invite(
         &app,
         &owner,
@@ -769,7 +720,7 @@ async fn role_changes_invitations_and_key_events_appear_in_the_brands_audit_trai
         "admin",
     )
     .await;
-    create_key(&app, &owner, "admin").await;
+    app.api_key(&owner, "admin").await;
 
     let by_record: Value = app
         .get_auth(&format!("/audit?record=member:{tom}"), &owner)

@@ -37,6 +37,8 @@ async fn the_api_keeps_its_openapi_contract_under_generated_requests() {
                 r"^/(me|auth/logout|auth/password/change|auth/sessions/\{id\})$",
             ])
             .args(["--report-dir", report.path().to_str().unwrap()])
+            // Its cache (`.schemathesis/`) goes with the report, not into the source tree.
+            .current_dir(report.path())
             .env("SCHEMATHESIS_HOOKS", "")
             .output()
             .expect("schemathesis runs")

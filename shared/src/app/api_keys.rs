@@ -3,6 +3,7 @@
 
 use crate::Ctx;
 use crate::app::auth::{AuthError, Client, audit, random_token, rate_limit, token_hash};
+use crate::app::records::audit::{FieldChange, audit_in};
 use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Permission, Role, UserId};
 use crate::keys;
@@ -50,6 +51,11 @@ fn record_key(brand: &BrandId, id: &str) -> Key {
     Key::new(keys::brand_pk(brand), format!("APIKEY#{id}"))
 }
 
+/// The brand's key records.
+fn brand_keys(brand: &BrandId) -> Query {
+    Query::partition(keys::brand_pk(brand)).prefix("APIKEY#")
+}
+
 fn lookup_key(hash: &str) -> Key {
     Key::new(format!("APIKEY#{hash}"), "KEY")
 }
@@ -90,15 +96,11 @@ fn key_audit(
     role: Option<Role>,
     client: &Client,
 ) -> Write {
-    let changes = role
-        .map(|r| crate::app::records::FieldChange {
-            field: "role".into(),
-            before: Value::Null,
-            after: Value::from(r.as_str()),
-        })
+    let changes: Vec<FieldChange> = role
+        .map(|r| FieldChange::new("role", Value::Null, r.as_str()))
         .into_iter()
-        .collect::<Vec<_>>();
-    crate::app::records::audit::audit_in(ctx, brand, actor, action, "apikey", id, &changes, client)
+        .collect();
+    audit_in(ctx, brand, actor, action, "apikey", id, &changes, client)
 }
 
 /// Creates a key in the scope's brand. Only signed-in users create keys, and never with a role
@@ -124,7 +126,7 @@ pub async fn create(
             permission: Permission::ManageApiKeys,
         });
     }
-    crate::app::auth::accounts::require_verified(ctx, user, "creating API keys").await?;
+    crate::app::auth::accounts::verified_profile(ctx, user, "creating API keys").await?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(AuthError::Invalid(crate::domain::Invalid::new(
@@ -194,24 +196,15 @@ pub async fn create(
 
 pub async fn list(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<ApiKeyView>, ScopeError> {
     scope.require(Permission::ManageApiKeys)?;
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let q = Query::partition(keys::brand_pk(scope.brand()))
-            .prefix("APIKEY#")
-            .after(cursor);
-        let page = ctx.table.query(q).await?;
-        out.extend(
-            page.items
-                .iter()
-                .filter(|i| i.get("revoked_at").is_none())
-                .filter_map(view),
-        );
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
+    let records = ctx
+        .table
+        .query_all(brand_keys(scope.brand()), usize::MAX)
+        .await?;
+    Ok(records
+        .iter()
+        .filter(|i| i.get("revoked_at").is_none())
+        .filter_map(view)
+        .collect())
 }
 
 /// Revokes a key of the scope's brand; it stops working at once. Returns false if unknown.
@@ -229,42 +222,52 @@ pub async fn revoke(
     if record.get("revoked_at").is_some() {
         return Ok(false);
     }
-    let hash = text(&record, "hash");
+    Ok(revoke_record(
+        ctx,
+        scope.brand(),
+        &record,
+        &scope.actor().label(),
+        None,
+        client,
+    )
+    .await?)
+}
+
+/// Revokes one key record in its own transaction: marked revoked, its lookup row deleted, and
+/// both audit trails written. `Ok(false)` if it was revoked or changed meanwhile.
+async fn revoke_record(
+    ctx: &Ctx,
+    brand: &BrandId,
+    record: &Item,
+    actor: &str,
+    reason: Option<&str>,
+    client: &Client,
+) -> Result<bool, AuthError> {
+    let id = record.key.sk.trim_start_matches("APIKEY#");
     let version = record.version().unwrap_or(0);
-    let update = Update::new()
-        .set("revoked_at", ctx.clock.now().to_rfc3339())
-        .set("version", version + 1);
+    let mut subject = format!("brand:{brand} apikey:{id}");
+    if let Some(reason) = reason {
+        subject.push_str(&format!(" reason:{reason}"));
+    }
     let writes = vec![
         Write::Update {
-            key,
-            update,
+            key: record.key.clone(),
+            update: Update::new()
+                .set("revoked_at", ctx.clock.now().to_rfc3339())
+                .set("version", version + 1),
             condition: Condition::VersionEquals(version),
         },
         Write::Delete {
-            key: lookup_key(&hash),
+            key: lookup_key(&text(record, "hash")),
             condition: Condition::None,
         },
-        audit::record_as(
-            ctx,
-            &scope.actor().label(),
-            "apikey.revoked",
-            &format!("brand:{} apikey:{id}", scope.brand()),
-            client,
-        ),
-        key_audit(
-            ctx,
-            scope.brand(),
-            &scope.actor().label(),
-            "revoked",
-            id,
-            None,
-            client,
-        ),
+        audit::record_as(ctx, actor, "apikey.revoked", &subject, client),
+        key_audit(ctx, brand, actor, "revoked", id, None, client),
     ];
     match ctx.table.transact(writes).await {
         Ok(()) => Ok(true),
         Err(StoreError::TransactionConditionFailed { .. }) => Ok(false),
-        Err(e) => Err(AuthError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -332,52 +335,16 @@ pub async fn revoke_made_by(
 ) -> Result<usize, AuthError> {
     let creator = creator.to_string();
     let mut revoked = 0;
-    let mut cursor = None;
-    loop {
-        let q = Query::partition(keys::brand_pk(brand))
-            .prefix("APIKEY#")
-            .after(cursor);
-        let page = ctx.table.query(q).await?;
-        for record in page
-            .items
-            .iter()
-            .filter(|i| i.get("revoked_at").is_none() && text(i, "created_by") == creator.as_str())
-        {
-            let version = record.version().unwrap_or(0);
-            let id = record.key.sk.trim_start_matches("APIKEY#");
-            let writes = vec![
-                Write::Update {
-                    key: record.key.clone(),
-                    update: Update::new()
-                        .set("revoked_at", ctx.clock.now().to_rfc3339())
-                        .set("version", version + 1),
-                    condition: Condition::VersionEquals(version),
-                },
-                Write::Delete {
-                    key: lookup_key(&text(record, "hash")),
-                    condition: Condition::None,
-                },
-                audit::record_as(
-                    ctx,
-                    actor,
-                    "apikey.revoked",
-                    &format!("brand:{brand} apikey:{id} reason:creator-left"),
-                    client,
-                ),
-                key_audit(ctx, brand, actor, "revoked", id, None, client),
-            ];
-            match ctx.table.transact(writes).await {
-                Ok(()) => revoked += 1,
-                // Revoked or changed meanwhile: nothing left to do for it.
-                Err(StoreError::TransactionConditionFailed { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(revoked),
+    let records = ctx.table.query_all(brand_keys(brand), usize::MAX).await?;
+    for record in records
+        .iter()
+        .filter(|i| i.get("revoked_at").is_none() && text(i, "created_by") == creator)
+    {
+        if revoke_record(ctx, brand, record, actor, Some("creator-left"), client).await? {
+            revoked += 1;
         }
     }
+    Ok(revoked)
 }
 
 /// Revokes every key `user` made, in every brand they belong to (account deletion).
@@ -386,22 +353,12 @@ pub async fn revoke_all_made_by(
     user: &UserId,
     client: &Client,
 ) -> Result<usize, AuthError> {
+    let memberships = Query::partition(keys::memberships_of(user)).on(crate::ports::Index::Gsi1);
     let mut revoked = 0;
-    let mut cursor = None;
-    loop {
-        let q = Query::partition(keys::memberships_of(user))
-            .on(crate::ports::Index::Gsi1)
-            .after(cursor);
-        let page = ctx.table.query(q).await?;
-        for m in &page.items {
-            let Ok(brand) = BrandId::parse(&text(m, "GSI1SK")) else {
-                continue;
-            };
+    for m in ctx.table.query_all(memberships, usize::MAX).await? {
+        if let Ok(brand) = BrandId::parse(&text(&m, "GSI1SK")) {
             revoked += revoke_made_by(ctx, &brand, user, &user.to_string(), client).await?;
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(revoked),
-        }
     }
+    Ok(revoked)
 }

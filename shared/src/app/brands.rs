@@ -4,6 +4,7 @@
 
 use crate::Ctx;
 use crate::app::auth::{AuthError, Client, audit};
+use crate::app::records::audit::{FieldChange, audit_in};
 use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Permission, PersonName, Role, Slug, UserId};
 use crate::keys;
@@ -27,6 +28,9 @@ pub struct MemberView {
     pub email: String,
     pub role: Role,
     pub joined_at: String,
+    /// Whether they proved they hold the address (who may be sent brand notifications).
+    #[serde(skip)]
+    pub(crate) email_verified: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +105,7 @@ pub async fn create(
     let name =
         PersonName::parse(name).map_err(|i| crate::domain::Invalid::new("name", i.message))?;
     let slug = Slug::parse(slug)?;
-    crate::app::auth::accounts::require_verified(ctx, creator, "creating a brand").await?;
+    crate::app::auth::accounts::verified_profile(ctx, creator, "creating a brand").await?;
     let brand = BrandId::new(ctx.clock.as_ref());
     let now = ctx.clock.now().to_rfc3339();
     let brand_item = Item::new(keys::brand(&brand))
@@ -210,8 +214,11 @@ pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, B
                 .table
                 .get(&crate::app::auth::accounts::profile_key(&user))
                 .await?;
-            let (name, email) = profile
-                .map(|p| (text(&p, "name"), text(&p, "email")))
+            let (name, email, email_verified) = profile
+                .map(|p| {
+                    let verified = p.get("email_verified").and_then(Value::as_bool);
+                    (text(&p, "name"), text(&p, "email"), verified == Some(true))
+                })
                 .unwrap_or_default();
             out.push(MemberView {
                 user_id: user.to_string(),
@@ -219,6 +226,7 @@ pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, B
                 email,
                 role,
                 joined_at: text(&m, "joined_at"),
+                email_verified,
             });
         }
         match page.next {
@@ -314,12 +322,7 @@ fn member_audit(
     roles: (Option<Role>, Option<Role>),
     client: &Client,
 ) -> Vec<Write> {
-    let role = |r: Option<Role>| r.map_or(Value::Null, |r| Value::from(r.as_str()));
-    let change = crate::app::records::FieldChange {
-        field: "role".into(),
-        before: role(roles.0),
-        after: role(roles.1),
-    };
+    let change = FieldChange::new("role", roles.0.map(Role::as_str), roles.1.map(Role::as_str));
     vec![
         audit::record_as(
             ctx,
@@ -328,7 +331,7 @@ fn member_audit(
             &format!("brand:{brand} member:{subject}"),
             client,
         ),
-        crate::app::records::audit::audit_in(
+        audit_in(
             ctx,
             brand,
             actor,

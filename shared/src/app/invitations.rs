@@ -6,8 +6,9 @@ use crate::Ctx;
 use crate::app::auth::one_time::{self, Purpose};
 use crate::app::auth::{AuthError, Client, accounts, audit, token_hash};
 use crate::app::brands::{self, BrandError, BrandView};
-use crate::app::tenancy::membership;
-use crate::app::tenancy::{BrandScope, ScopeError};
+use crate::app::records::audit::{FieldChange, audit_in};
+
+use crate::app::tenancy::{BrandScope, ScopeError, membership};
 use crate::domain::{BrandId, Email, Permission, Role, UserId};
 use crate::keys;
 use crate::ports::{Condition, Item, Mail, Write};
@@ -37,10 +38,7 @@ pub async fn invite(
     if !scope.role().may_grant(role) {
         return Err(forbidden().into());
     }
-    accounts::require_verified(ctx, inviter, "inviting others").await?;
-    let profile = accounts::profile(ctx, inviter)
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
+    let profile = accounts::verified_profile(ctx, inviter, "inviting others").await?;
     let email = Email::parse(email)?;
     let brand = ctx
         .table
@@ -76,18 +74,14 @@ pub async fn invite(
         audit::record(ctx, Some(inviter), "member.invited", &subject, client),
         // The brand's own trail: an invitation record of its own id, with the role offered
         // (the address stays out of it; the auth trail keeps its hash).
-        crate::app::records::audit::audit_in(
+        audit_in(
             ctx,
             scope.brand(),
             &inviter.to_string(),
             "invited",
             "invitation",
             &crate::domain::new_id(ctx.clock.as_ref()).to_string(),
-            &[crate::app::records::FieldChange {
-                field: "role".into(),
-                before: Value::Null,
-                after: Value::from(role.as_str()),
-            }],
+            &[FieldChange::new("role", Value::Null, role.as_str())],
             client,
         ),
     ];
@@ -153,15 +147,18 @@ pub async fn accept(
     }
     // Only the newest invitation to this address stands; it is consumed with the joining.
     let latest = keys::latest_invitation(&brand, &token_hash(&profile.email));
-    let is_newest = ctx.table.get(&latest).await?.is_some_and(|l| {
-        l.get("token").and_then(Value::as_str) == Some(token_hash(token).as_str())
-    });
+    let this_link = Value::from(token_hash(token));
+    let is_newest = ctx
+        .table
+        .get(&latest)
+        .await?
+        .is_some_and(|l| l.get("token") == Some(&this_link));
     if !is_newest {
         return Err(AuthError::InvalidCredentials.into());
     }
     let newest = Write::Delete {
         key: latest,
-        condition: Condition::AttrEquals("token".into(), Value::from(token_hash(token))),
+        condition: Condition::AttrEquals("token".into(), this_link),
     };
     // The link is spent in the same transaction as the joining; a member already keeps it.
     brands::join_with(ctx, &brand, user, role, client, vec![spend, newest]).await?;

@@ -186,23 +186,15 @@ async fn notify_owners(ctx: &Ctx, scope: &BrandScope, enquiry_id: &str, title: &
             return;
         }
     };
-    for owner in members.iter().filter(|m| m.role == Role::Owner) {
+    // Only to addresses their owners proved they hold: visitors' text never reaches a third
+    // party through an address someone merely typed in.
+    for owner in members
+        .iter()
+        .filter(|m| m.role == Role::Owner && m.email_verified)
+    {
         let Ok(to) = Email::parse(&owner.email) else {
             continue;
         };
-        // Only to addresses their owners proved they hold: visitors' text never reaches
-        // a third party through an address someone merely typed in.
-        let verified = match crate::domain::UserId::parse(&owner.user_id) {
-            Ok(user) => crate::app::auth::accounts::profile(ctx, &user)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|p| p.email_verified),
-            Err(_) => false,
-        };
-        if !verified {
-            continue;
-        }
         let mail = Mail {
             to,
             subject: "New enquiry from your website".into(),

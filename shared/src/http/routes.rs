@@ -368,21 +368,29 @@ pub fn body_limit(route: &Route, max_body_bytes: usize) -> usize {
     }
 }
 
-/// Matches `path` against a route pattern, returning the path parameters.
 /// Path parameters that carry secrets (single-use links). They never reach a log line.
 pub const SECRET_PARAMS: &[&str] = &["token"];
 
+/// The patterns of the routes with a secret in their path, found once.
+static SECRET_PATTERNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    ROUTES
+        .iter()
+        .map(|r| r.path)
+        .filter(|p| {
+            p.split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .any(|name| SECRET_PARAMS.contains(&name))
+        })
+        .collect()
+});
+
 /// The request path as logs may show it: a secret path parameter of the route it matches
-/// is replaced by `[redacted]`. A path no route matches is shown as it came.
+/// is replaced by `[redacted]`. A path no such route matches is shown as it came.
 pub fn loggable_path(path: &str) -> String {
-    let secret = ROUTES.iter().find_map(|r| {
-        let params = match_path(r.path, path)?;
-        params
-            .iter()
-            .any(|(name, _)| SECRET_PARAMS.contains(&name.as_str()))
-            .then_some(r.path)
-    });
-    let Some(pattern) = secret else {
+    let Some(pattern) = SECRET_PATTERNS
+        .iter()
+        .find(|p| match_path(p, path).is_some())
+    else {
         return path.to_owned();
     };
     pattern
@@ -398,6 +406,7 @@ pub fn loggable_path(path: &str) -> String {
         .join("/")
 }
 
+/// Matches `path` against a route pattern, returning the path parameters.
 pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     let mut pat = pattern.split('/');

@@ -426,6 +426,25 @@ pub trait Table: Send + Sync {
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// Every item `query` names, page after page (1,000 at a time), stopping with a warning
+    /// once `bound` items are read: the one paging loop, for callers that need all of them.
+    async fn query_all(&self, query: Query, bound: usize) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.query(query.clone().limit(1000).after(cursor)).await?;
+            items.extend(page.items);
+            cursor = page.next;
+            if cursor.is_none() {
+                return Ok(items);
+            }
+            if items.len() >= bound {
+                tracing::warn!(bound, "query stopped at its bound");
+                return Ok(items);
+            }
+        }
+    }
 }
 
 /// Checks shared by both adapters before anything is sent.

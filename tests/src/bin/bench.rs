@@ -103,15 +103,8 @@ async fn owner_token(http: &reqwest::Client, base: &str) -> String {
         .json()
         .await
         .unwrap();
-    let link = outbox
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["text"].as_str())
-        .find_map(|t| t.split("verify-email?token=").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("a verification link")
-        .to_owned();
+    let link = atelier_tests::app::token_in_outbox(&outbox, None, "verify-email?token=")
+        .expect("a verification link");
     http.post(format!("{base}/auth/verify-email"))
         .json(&serde_json::json!({ "token": link }))
         .send()

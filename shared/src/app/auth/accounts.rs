@@ -206,16 +206,17 @@ pub async fn reset_password(
         .map_err(|_| AuthError::InvalidCredentials)?;
     // A reset link stands only while the password is the one it was issued for: any reset or
     // change since then cancels every outstanding link.
-    let current = ctx
-        .table
-        .get(&profile_key(&user))
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
-    if link.get("epoch").and_then(Value::as_i64) != Some(credentials_epoch(&current)) {
-        return Err(AuthError::InvalidCredentials);
-    }
+    let issued_at = link.get("epoch").and_then(Value::as_i64);
     let hash = passwords::hash(password.expose()).await?;
-    set_password(ctx, &user, &hash, Some(spend), "password.reset", client).await?;
+    set_password(
+        ctx,
+        &user,
+        &hash,
+        Some((spend, issued_at)),
+        "password.reset",
+        client,
+    )
+    .await?;
     lockout::clear(ctx, &user).await?;
     sessions::revoke_all(ctx, &user, None, client).await
 }
@@ -253,23 +254,26 @@ pub async fn change_password(
     }
 }
 
+/// Sets the password hash and moves the credentials epoch on, which cancels every reset link
+/// issued before. A reset link (the write that spends it, and the epoch it was issued at)
+/// applies only if no reset or change came since.
 async fn set_password(
     ctx: &Ctx,
     user: &UserId,
     hash: &str,
-    with: Option<Write>,
+    link: Option<(Write, Option<i64>)>,
     event: &str,
     client: &Client,
 ) -> Result<(), AuthError> {
-    let epoch = ctx
-        .table
-        .get(&profile_key(user))
-        .await?
-        .map_or(0, |p| credentials_epoch(&p));
     let update = Update::new()
         .set("password_hash", hash)
-        .set("credentials_epoch", epoch + 1);
-    match change_profile(ctx, user, update, with.into_iter().collect(), event, client).await {
+        .add("credentials_epoch", 1);
+    let (with, issued_at) = match link {
+        Some((spend, issued_at)) => (vec![spend], Some(issued_at)),
+        None => (Vec::new(), None),
+    };
+    let current = |profile: &Item| issued_at.is_none_or(|e| e == Some(credentials_epoch(profile)));
+    match change_profile_if(ctx, user, current, update, with, event, client).await {
         Ok(()) => Ok(()),
         // The link was spent, or the profile changed, meanwhile.
         Err(StoreError::ConditionFailed | StoreError::TransactionConditionFailed { .. }) => {
@@ -310,10 +314,25 @@ async fn change_profile(
     event: &str,
     client: &Client,
 ) -> Result<(), StoreError> {
+    change_profile_if(ctx, user, |_| true, update, with, event, client).await
+}
+
+/// [`change_profile`], only if `guard` holds for the profile as read; the version condition
+/// makes the guard's reading the one the change commits against.
+async fn change_profile_if(
+    ctx: &Ctx,
+    user: &UserId,
+    guard: impl FnOnce(&Item) -> bool,
+    update: Update,
+    with: Vec<Write>,
+    event: &str,
+    client: &Client,
+) -> Result<(), StoreError> {
     let profile = ctx
         .table
         .get(&profile_key(user))
         .await?
+        .filter(|p| guard(p))
         .ok_or(StoreError::ConditionFailed)?;
     let version = profile.version().unwrap_or(0);
     let mut writes = vec![Write::Update {
@@ -451,15 +470,18 @@ pub async fn profile(ctx: &Ctx, user: &UserId) -> Result<Option<Profile>, AuthEr
     }))
 }
 
-/// Refuses unless the account's address is verified: what reaches third parties (brands that
-/// mail, keys, invitations) needs an owner who proved they hold the address.
-pub async fn require_verified(ctx: &Ctx, user: &UserId, before: &str) -> Result<(), AuthError> {
-    let verified = profile(ctx, user)
+/// The account's profile, if its address is verified: what reaches third parties (brands
+/// that mail, keys, invitations) needs someone who proved they hold the address.
+pub async fn verified_profile(
+    ctx: &Ctx,
+    user: &UserId,
+    before: &str,
+) -> Result<Profile, AuthError> {
+    let profile = profile(ctx, user)
         .await?
-        .ok_or(AuthError::InvalidCredentials)?
-        .email_verified;
-    if verified {
-        Ok(())
+        .ok_or(AuthError::InvalidCredentials)?;
+    if profile.email_verified {
+        Ok(profile)
     } else {
         Err(AuthError::Invalid(crate::domain::Invalid::new(
             "email",

@@ -25,6 +25,16 @@ pub struct FieldChange {
     pub after: Value,
 }
 
+impl FieldChange {
+    pub fn new(field: &str, before: impl Into<Value>, after: impl Into<Value>) -> Self {
+        Self {
+            field: field.to_owned(),
+            before: before.into(),
+            after: after.into(),
+        }
+    }
+}
+
 /// The changes among `fields` from `before` to `after` (absent reads as null).
 pub fn diff(
     before: &Map<String, Value>,

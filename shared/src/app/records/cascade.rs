@@ -200,7 +200,10 @@ async fn erase_audit_values(
     id: &str,
 ) -> Result<(), RecordError> {
     let pk = format!("{}#RECORD#{entity}#{id}", keys::brand_pk(scope.brand()));
-    let trail = store::query_all(ctx, Query::partition(pk).on(Index::Gsi1), usize::MAX).await?;
+    let trail = ctx
+        .table
+        .query_all(Query::partition(pk).on(Index::Gsi1), usize::MAX)
+        .await?;
     for a in &trail {
         let Some(Value::Array(changes)) = a.get("changes") else {
             continue;

@@ -808,31 +808,10 @@ pub fn deletion(
     ]
 }
 
-/// Every item a query finds, page after page, stopping after `bound` items.
-pub async fn query_all(ctx: &Ctx, query: Query, bound: usize) -> Result<Vec<Item>, RecordError> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = ctx
-            .table
-            .query(query.clone().limit(1000).after(cursor))
-            .await?;
-        items.extend(page.items);
-        cursor = page.next;
-        if cursor.is_none() {
-            return Ok(items);
-        }
-        if items.len() >= bound {
-            tracing::warn!(bound, "query stopped at its bound");
-            return Ok(items);
-        }
-    }
-}
-
 /// Every record of a kind in the brand, up to [`super::query::MAX_SCAN`].
 pub async fn scan(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<Vec<Item>, RecordError> {
     let query = Query::partition(keys::brand_pk(scope.brand())).prefix(kind.prefix);
-    query_all(ctx, query, super::query::MAX_SCAN).await
+    Ok(ctx.table.query_all(query, super::query::MAX_SCAN).await?)
 }
 
 /// The records attached to `<entity>:<id>` (notes, tasks, files).
@@ -842,5 +821,5 @@ pub async fn attached(
     record: &str,
 ) -> Result<Vec<Item>, RecordError> {
     let query = Query::partition(attached_pk(scope, record)).on(Index::Gsi1);
-    query_all(ctx, query, usize::MAX).await
+    Ok(ctx.table.query_all(query, usize::MAX).await?)
 }
