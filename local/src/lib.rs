@@ -9,6 +9,7 @@ use atelier_core::config::Config;
 use atelier_core::ports::{Clock, SystemClock};
 use atelier_core::workers::export::ExportWorker;
 use atelier_core::workers::gmail_sync::GmailSyncWorker;
+use atelier_core::workers::mail::MailWorker;
 use atelier_core::workers::poller;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -100,6 +101,12 @@ impl Application {
                 self.ctx.clone(),
                 self.ctx.queues.exports.clone(),
                 Arc::new(ExportWorker),
+                stopped.clone(),
+            )),
+            tokio::spawn(poller::poll(
+                self.ctx.clone(),
+                self.ctx.queues.mail.clone(),
+                Arc::new(MailWorker),
                 stopped.clone(),
             )),
             tokio::spawn(schedule::run(self.ctx.clone(), stopped)),

@@ -56,7 +56,7 @@ enum Command {
     },
     /// Make the account with this email a platform operator (super_admin).
     GrantSuperAdmin { email: String },
-    /// Move every message from the gmail-sync DLQ back to its queue (embedded backend).
+    /// Move every message from each DLQ back to its queue (embedded backend).
     RedriveDlq,
 }
 
@@ -128,12 +128,15 @@ async fn run(cli: Cli) -> Result<(), String> {
                     "with the aws backend, use SQS's DLQ redrive (StartMessageMoveTask)".into(),
                 );
             };
-            let moved = e
-                .gmail_sync_dlq
-                .redrive_to(&e.gmail_sync)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("moved {moved} messages back to gmail-sync");
+            let queues = [
+                ("gmail-sync", &e.gmail_sync_dlq, &e.gmail_sync),
+                ("exports", &e.exports_dlq, &e.exports),
+                ("mail", &e.mail_dlq, &e.mail),
+            ];
+            for (name, dlq, queue) in queues {
+                let moved = dlq.redrive_to(queue).await.map_err(|e| e.to_string())?;
+                println!("moved {moved} messages back to {name}");
+            }
             Ok(())
         }
     }

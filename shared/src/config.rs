@@ -47,6 +47,9 @@ pub struct AwsResources {
     /// SQS FIFO queue of brand export jobs, and its DLQ.
     pub exports_queue_url: String,
     pub exports_dlq_url: String,
+    /// SQS FIFO queue of outgoing mail jobs (sealed), and its DLQ.
+    pub mail_queue_url: String,
+    pub mail_dlq_url: String,
     /// KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs access tokens.
     pub signing_key_id: String,
 }
@@ -205,6 +208,8 @@ impl Config {
                     gmail_sync_dlq_url: need("ATELIER_GMAIL_SYNC_DLQ_URL")?,
                     exports_queue_url: need("ATELIER_EXPORTS_QUEUE_URL")?,
                     exports_dlq_url: need("ATELIER_EXPORTS_DLQ_URL")?,
+                    mail_queue_url: need("ATELIER_MAIL_QUEUE_URL")?,
+                    mail_dlq_url: need("ATELIER_MAIL_DLQ_URL")?,
                     signing_key_id: need("ATELIER_SIGNING_KEY_ID")?,
                 })
             }

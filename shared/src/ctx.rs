@@ -19,6 +19,10 @@ pub struct Queues {
     /// FIFO, grouped by brand: full JSON export jobs for brand-export.
     pub exports: Arc<dyn Queue>,
     pub exports_dlq: Arc<dyn Queue>,
+    /// FIFO, one group per job: sealed mail jobs for mail-send, so no request waits on (or
+    /// shows by its timing) a mail being composed or sent.
+    pub mail: Arc<dyn Queue>,
+    pub mail_dlq: Arc<dyn Queue>,
 }
 
 /// Handles only the embedded backend has: the local stack's sweeper and operator commands use
@@ -30,6 +34,8 @@ pub struct Embedded {
     pub gmail_sync_dlq: Arc<EmbeddedQueue>,
     pub exports: Arc<EmbeddedQueue>,
     pub exports_dlq: Arc<EmbeddedQueue>,
+    pub mail: Arc<EmbeddedQueue>,
+    pub mail_dlq: Arc<EmbeddedQueue>,
 }
 
 #[derive(Clone)]
@@ -55,6 +61,10 @@ pub const GMAIL_SYNC_VISIBILITY: Duration = Duration::from_secs(180);
 /// visibility is six times that, as AWS advises), and is tried three times.
 pub const EXPORTS_MAX_RECEIVES: u32 = 3;
 pub const EXPORTS_VISIBILITY: Duration = Duration::from_secs(900);
+/// mail-send's queue contract: six times its 10 s timeout; five tries (with the mailer's own
+/// retries inside each) before a job waits in the DLQ.
+pub const MAIL_MAX_RECEIVES: u32 = 5;
+pub const MAIL_VISIBILITY: Duration = Duration::from_secs(60);
 
 impl Ctx {
     /// What a Lambda cold start calls.
@@ -77,6 +87,8 @@ impl Ctx {
         let queue = |name: &str, dlq: Option<&str>| {
             let (visibility_timeout, max_receives) = if name.starts_with("exports") {
                 (EXPORTS_VISIBILITY, EXPORTS_MAX_RECEIVES)
+            } else if name.starts_with("mail") {
+                (MAIL_VISIBILITY, MAIL_MAX_RECEIVES)
             } else {
                 (GMAIL_SYNC_VISIBILITY, GMAIL_SYNC_MAX_RECEIVES)
             };
@@ -98,6 +110,8 @@ impl Ctx {
         let gmail_sync = queue("gmail-sync.fifo", Some("gmail-sync-dlq.fifo"))?;
         let exports_dlq = queue("exports-dlq.fifo", None)?;
         let exports = queue("exports.fifo", Some("exports-dlq.fifo"))?;
+        let mail_dlq = queue("mail-dlq.fifo", None)?;
+        let mail = queue("mail.fifo", Some("mail-dlq.fifo"))?;
         let cipher = KeyFileCipher::open_or_create(&dir.join("keys").join("secrets.key"))
             .map_err(ConfigError)?;
         let signer = KeyFileSigner::open_or_create(&dir.join("keys").join("signing.p8"))
@@ -118,6 +132,8 @@ impl Ctx {
                 gmail_sync_dlq: gmail_sync_dlq.clone(),
                 exports: exports.clone(),
                 exports_dlq: exports_dlq.clone(),
+                mail: mail.clone(),
+                mail_dlq: mail_dlq.clone(),
             },
             embedded: Some(Arc::new(Embedded {
                 table,
@@ -126,6 +142,8 @@ impl Ctx {
                 gmail_sync_dlq,
                 exports,
                 exports_dlq,
+                mail,
+                mail_dlq,
             })),
             config: Arc::new(config),
         })
@@ -174,7 +192,9 @@ impl Ctx {
                     names.gmail_sync_dlq_url,
                 )),
                 exports: Arc::new(SqsQueue::new(clients.sqs.clone(), names.exports_queue_url)),
-                exports_dlq: Arc::new(SqsQueue::new(clients.sqs, names.exports_dlq_url)),
+                exports_dlq: Arc::new(SqsQueue::new(clients.sqs.clone(), names.exports_dlq_url)),
+                mail: Arc::new(SqsQueue::new(clients.sqs.clone(), names.mail_queue_url)),
+                mail_dlq: Arc::new(SqsQueue::new(clients.sqs, names.mail_dlq_url)),
             },
             embedded: None,
             clock,

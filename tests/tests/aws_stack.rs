@@ -1,5 +1,6 @@
 //! The same local stack on the AWS adapters (`ATELIER_BACKEND=aws`), against the emulator:
-//! HTTP served, and the gmail-sync consumer polling SQS and writing to DynamoDB.
+//! HTTP served, the gmail-sync consumer polling SQS and writing to DynamoDB, and mail going
+//! out through the sealed mail queue.
 
 use atelier_core::Ctx;
 use atelier_core::config::{AwsResources, Backend, Config};
@@ -8,6 +9,7 @@ use atelier_core::ports::SystemClock;
 use atelier_core::workers::gmail_sync::GmailSyncMessage;
 use atelier_local::Application;
 use atelier_tests::aws;
+use atelier_tests::fake::FakeServer;
 use std::sync::Arc;
 
 #[tokio::test]
@@ -16,6 +18,8 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
     aws::create_table(&table).await;
     let (queue, dlq) = aws::create_fifo_pair(5, 30).await;
     let (exports, exports_dlq) = aws::create_fifo_pair(3, 30).await;
+    let (mail, mail_dlq) = aws::create_fifo_pair(5, 30).await;
+    let resend = FakeServer::start(|_, _| (200, vec![], r#"{"id":"49a3999c"}"#.into())).await;
     let mut config = Config::embedded("unused");
     config.backend = Backend::Aws;
     config.aws = Some(AwsResources {
@@ -26,12 +30,13 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
         gmail_sync_dlq_url: dlq,
         exports_queue_url: exports,
         exports_dlq_url: exports_dlq,
+        mail_queue_url: mail,
+        mail_dlq_url: mail_dlq,
         signing_key_id: aws::create_signing_key().await,
     });
-    // A mail provider is required with the aws backend; nothing here sends mail.
     config.resend = Some(atelier_core::config::Resend {
         api_key: "re_test".to_owned().into(),
-        base_url: "http://127.0.0.1:9".into(),
+        base_url: resend.base.clone(),
     });
     let ctx = Ctx::with_sdk(config, Arc::new(SystemClock), &aws::sdk_config().await).unwrap();
     let app = Application::from_ctx(ctx, "127.0.0.1:0").await.unwrap();
@@ -65,6 +70,45 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
         seen,
         Some(HistoryId(123)),
         "consumed from SQS, written to DynamoDB"
+    );
+
+    // Mail goes out through the sealed mail queue on SQS and KMS: a sign-up's verification
+    // link, then a reset link composed by the consumer.
+    let http = reqwest::Client::new();
+    let signup = serde_json::json!({"email": "ana@bloom.example", "password": "balloon arch at dawn", "name": "Ana"});
+    let resp = http
+        .post(format!("{base}/auth/signup"))
+        .json(&signup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = http
+        .post(format!("{base}/auth/password/reset-request"))
+        .json(&serde_json::json!({"email": "ana@bloom.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let mut texts = Vec::new();
+    for _ in 0..200 {
+        texts = resend
+            .requests()
+            .iter()
+            .map(|r| r.body.clone())
+            .collect::<Vec<_>>();
+        if texts.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        texts.iter().any(|t| t.contains("verify-email?token=")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("reset-password?token=")),
+        "{texts:?}"
     );
     running.shutdown().await;
 }

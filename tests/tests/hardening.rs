@@ -1,14 +1,24 @@
 //! What an independent attack on the local stack found (issue 8), each kept from coming back:
 //! bounded work per request, API keys and invitations held to their maker's current
 //! authority, nothing hidden revealed by duplicate reports, verified addresses before mail
-//! reaches third parties, the public form's quotas, reset links, lost races, file types, the
-//! data directory's permissions and strict input.
+//! reaches third parties, the public form's quotas, reset links and the work a reset request does, lost races,
+//! file types, the data directory's permissions and strict input.
 
+use async_trait::async_trait;
+use atelier_core::app::auth::{Client, accounts};
 use atelier_core::app::records::kinds;
 use atelier_core::app::records::spec::{Ty, Writable};
 use atelier_core::domain::{BrandId, Role, UserId};
-use atelier_tests::app::{PASSWORD, TestApp};
+use atelier_core::ports::{
+    Condition, Item, Key, OutMessage, Page, Query, Queue, QueueError, ReceivedMessage, StoreError,
+    Table, Update, Write,
+};
+use atelier_core::workers::mail::MailWorker;
+use atelier_core::workers::{Record, run_batch};
+use atelier_tests::app::{PASSWORD, TestApp, token_in_outbox};
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 async fn status(resp: reqwest::Response) -> u16 {
     resp.status().as_u16()
@@ -757,5 +767,186 @@ async fn p22_role_changes_invitations_and_key_events_appear_in_the_brands_audit_
     ] {
         assert!(actions.contains(&wanted), "{wanted:?} in {actions:?}");
     }
+    app.stop().await;
+}
+
+/// A table that notes each operation (its kind and the namespace of its partition key) and
+/// passes it on.
+struct Recording {
+    inner: Arc<dyn Table>,
+    ops: Mutex<Vec<String>>,
+}
+
+impl Recording {
+    fn note(&self, op: &str, pk: &str) {
+        let namespace = pk.split('#').next().unwrap_or_default();
+        self.ops.lock().unwrap().push(format!("{op} {namespace}"));
+    }
+
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.ops.lock().unwrap())
+    }
+}
+
+#[async_trait]
+impl Table for Recording {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.note("get", &key.pk);
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.note("put", &item.key.pk);
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Condition,
+    ) -> Result<Item, StoreError> {
+        self.note("update", &key.pk);
+        self.inner.update(key, update, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.note("delete", &key.pk);
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.note("query", &query.pk);
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let namespaces: Vec<&str> = writes
+            .iter()
+            .map(|w| w.key().pk.split('#').next().unwrap_or_default())
+            .collect();
+        self.note("transact", &namespaces.join("+"));
+        self.inner.transact(writes).await
+    }
+}
+
+/// A queue that keeps what is sent to it, and delivers nothing.
+#[derive(Default)]
+struct Held(Mutex<Vec<OutMessage>>);
+
+#[async_trait]
+impl Queue for Held {
+    async fn send(&self, message: OutMessage) -> Result<(), QueueError> {
+        self.0.lock().unwrap().push(message);
+        Ok(())
+    }
+    async fn send_batch(&self, messages: Vec<OutMessage>) -> Result<(), QueueError> {
+        self.0.lock().unwrap().extend(messages);
+        Ok(())
+    }
+    async fn receive(&self, _: u32, _: Duration) -> Result<Vec<ReceivedMessage>, QueueError> {
+        Ok(vec![])
+    }
+    async fn ack(&self, _: &str) -> Result<(), QueueError> {
+        Ok(())
+    }
+    async fn release(&self, _: &str, _: Duration) -> Result<(), QueueError> {
+        Ok(())
+    }
+}
+
+/// Finding 5: a reset request (and a sign-up) does the same work whether or not the address
+/// has an account — the same table operations, one sealed job on the mail queue, no mail sent
+/// before the answer — and mail-send then mails only the account that exists, once.
+#[tokio::test]
+async fn a_reset_request_or_signup_does_the_same_work_whether_or_not_the_address_has_an_account() {
+    let app = TestApp::spawn().await;
+    app.account("ana@bloom.example").await;
+    let outbox_before = app
+        .get("/dev/outbox")
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap();
+
+    let mut ctx = app.running.ctx.clone();
+    let table = Arc::new(Recording {
+        inner: ctx.table.clone(),
+        ops: Mutex::default(),
+    });
+    let held = Arc::new(Held::default());
+    ctx.table = table.clone();
+    ctx.queues.mail = held.clone();
+    let client = Client {
+        ip: "203.0.113.9".into(),
+        user_agent: "probe".into(),
+    };
+
+    let mut work = Vec::new();
+    for email in ["ana@bloom.example", "nobody@bloom.example"] {
+        table.take();
+        accounts::request_reset(&ctx, email, &client).await.unwrap();
+        work.push(table.take());
+    }
+    assert_eq!(work[0], work[1], "reset request: the same work for both");
+    assert_eq!(
+        work[0],
+        ["update RL"],
+        "a per-IP limit, nothing that reads the account"
+    );
+    let mut signups = Vec::new();
+    for email in ["ana@bloom.example", "new@bloom.example"] {
+        table.take();
+        accounts::signup(&ctx, email, PASSWORD.to_owned().into(), "Ana", &client)
+            .await
+            .unwrap();
+        signups.push(table.take());
+    }
+    assert_eq!(signups[0], signups[1], "sign-up: the same work for both");
+
+    let jobs = held.0.lock().unwrap().clone();
+    assert_eq!(jobs.len(), 4, "each request queued one job");
+    for job in &jobs {
+        assert!(
+            !job.body.contains("bloom.example"),
+            "jobs are sealed: {}",
+            job.body
+        );
+        assert!(!job.body.contains("token"), "jobs are sealed: {}", job.body);
+    }
+    let outbox: Vec<Value> = app.get("/dev/outbox").await.json().await.unwrap();
+    assert_eq!(
+        outbox.len(),
+        outbox_before.len(),
+        "nothing mailed on the request path"
+    );
+
+    // mail-send: the reset job of the existing account becomes one link, mailed once however
+    // often the job is delivered; the unknown address gets nothing.
+    let records: Vec<Record> = jobs[..2]
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Record {
+            id: format!("job-{i}"),
+            body: m.body.clone(),
+            group: m.group.clone(),
+            receive_count: 1,
+        })
+        .collect();
+    let ctx = app.running.ctx.clone();
+    for _ in 0..2 {
+        let failed = run_batch(&ctx, &MailWorker, records.clone()).await;
+        assert!(failed.is_empty(), "{failed:?}");
+    }
+    let outbox: Vec<Value> = app.get("/dev/outbox").await.json().await.unwrap();
+    let new: Vec<&Value> = outbox[outbox_before.len()..].iter().collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0]["to"], "ana@bloom.example");
+    let token = token_in_outbox(&Value::from(outbox.clone()), None, "token=").unwrap();
+    let reset = reset_with(&app, token.clone(), "a brand new passphrase").await;
+    assert_eq!(reset.status(), 204);
+    // Delivered again after the link was spent: nothing comes back to life.
+    assert!(run_batch(&ctx, &MailWorker, records).await.is_empty());
+    assert_eq!(
+        reset_with(&app, token, "yet another passphrase")
+            .await
+            .status(),
+        401
+    );
     app.stop().await;
 }

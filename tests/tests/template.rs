@@ -2,7 +2,10 @@
 //! route is wired to the function that serves it, every function package has a resource, and
 //! the queue contract in the template matches the code's.
 
-use atelier_core::ctx::{GMAIL_SYNC_MAX_RECEIVES, GMAIL_SYNC_VISIBILITY};
+use atelier_core::ctx::{
+    EXPORTS_MAX_RECEIVES, EXPORTS_VISIBILITY, GMAIL_SYNC_MAX_RECEIVES, GMAIL_SYNC_VISIBILITY,
+    MAIL_MAX_RECEIVES, MAIL_VISIBILITY,
+};
 use atelier_core::http::ROUTES;
 use atelier_core::http::routes::LOCAL_ONLY;
 use std::collections::{BTreeMap, BTreeSet};
@@ -123,19 +126,46 @@ fn every_route_is_wired_to_its_function_and_nothing_else_is() {
 fn queue_consumers_report_partial_batch_failures_and_match_the_code_contract() {
     let t = template();
     let functions = functions(&t);
-    let (lines, _) = &functions["gmail-sync"];
-    assert!(value(lines, "Type").contains(&"SQS"));
-    assert!(lines.iter().any(|l| l.contains("ReportBatchItemFailures")));
-    let queue = &resources(&t)["GmailSyncQueue"];
-    assert_eq!(
-        value(queue, "maxReceiveCount"),
-        vec![GMAIL_SYNC_MAX_RECEIVES.to_string()]
-    );
-    assert_eq!(
-        value(queue, "VisibilityTimeout"),
-        vec![GMAIL_SYNC_VISIBILITY.as_secs().to_string()]
-    );
-    assert_eq!(value(queue, "FifoQueue"), vec!["true"]);
+    let resources = resources(&t);
+    let consumers = [
+        (
+            "gmail-sync",
+            "GmailSyncQueue",
+            GMAIL_SYNC_MAX_RECEIVES,
+            GMAIL_SYNC_VISIBILITY,
+        ),
+        (
+            "brand-export",
+            "ExportsQueue",
+            EXPORTS_MAX_RECEIVES,
+            EXPORTS_VISIBILITY,
+        ),
+        ("mail-send", "MailQueue", MAIL_MAX_RECEIVES, MAIL_VISIBILITY),
+    ];
+    for (function, queue, max_receives, visibility) in consumers {
+        let (lines, _) = &functions[function];
+        assert!(value(lines, "Type").contains(&"SQS"), "{function}");
+        assert!(
+            lines.iter().any(|l| l.contains("ReportBatchItemFailures")),
+            "{function}"
+        );
+        assert!(
+            value(lines, "Queue").contains(&format!("!GetAtt {queue}.Arn").as_str()),
+            "{function} consumes {queue}"
+        );
+        let queue_lines = &resources[queue];
+        assert_eq!(
+            value(queue_lines, "maxReceiveCount"),
+            vec![max_receives.to_string()],
+            "{queue}"
+        );
+        assert_eq!(
+            value(queue_lines, "VisibilityTimeout"),
+            vec![visibility.as_secs().to_string()],
+            "{queue}"
+        );
+        assert_eq!(value(queue_lines, "FifoQueue"), vec!["true"], "{queue}");
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@ use crate::Ctx;
 use crate::app::auth::one_time::{self, Purpose};
 use crate::app::auth::{AuthError, Client, accounts, audit, token_hash};
 use crate::app::brands::{self, BrandError, BrandView};
+use crate::app::mail_queue::{self, MailJob, MailScope};
 use crate::app::records::audit::{FieldChange, audit_in};
 
 use crate::app::tenancy::{BrandScope, ScopeError, membership};
@@ -102,10 +103,13 @@ pub async fn invite(
         ),
         idempotency_key: format!("invite-{}", token_hash(&token)),
     };
-    ctx.mailer
-        .send(mail)
-        .await
-        .map_err(|e| AuthError::Internal(e.to_string()))?;
+    mail_queue::enqueue(
+        ctx,
+        MailScope::Brand(scope.brand()),
+        &MailJob::Deliver { mail },
+    )
+    .await
+    .map_err(|e| AuthError::Unavailable(e.to_string()))?;
     Ok(InvitationView {
         email: email.to_string(),
         role,

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod brands;
 pub mod invitations;
+pub mod mail_queue;
 pub mod mailbox_notices;
 pub mod platform;
 pub mod public_form;

@@ -6,6 +6,7 @@
 
 use crate::Ctx;
 use crate::app::auth::{Client, rate_limit};
+use crate::app::mail_queue::{self, MailJob, MailScope};
 use crate::app::records::contacts::duplicates_of;
 use crate::app::records::kinds::{CONTACT, ENQUIRY};
 use crate::app::records::spec::{self, Ty};
@@ -176,8 +177,8 @@ fn object(v: Value) -> Attrs {
     out
 }
 
-/// Mails the brand's owners. The enquiry is already stored: a mail failure is logged, not
-/// returned (the Mailer retries transient failures itself).
+/// Queues mail to the brand's owners. The enquiry is already stored: a queue failure is
+/// logged, not returned.
 async fn notify_owners(ctx: &Ctx, scope: &BrandScope, enquiry_id: &str, title: &str) {
     let members = match crate::app::brands::members(ctx, scope).await {
         Ok(m) => m,
@@ -204,8 +205,9 @@ async fn notify_owners(ctx: &Ctx, scope: &BrandScope, enquiry_id: &str, title: &
             ),
             idempotency_key: format!("enquiry-{enquiry_id}-{}", owner.user_id),
         };
-        if let Err(e) = ctx.mailer.send(mail).await {
-            tracing::warn!(error = %e, "public form: owner notification not sent");
+        let job = MailJob::Deliver { mail };
+        if let Err(e) = mail_queue::enqueue(ctx, MailScope::Brand(scope.brand()), &job).await {
+            tracing::warn!(error = %e, "public form: owner notification not queued");
         }
     }
 }

@@ -9,6 +9,8 @@ pub enum Purpose {
     OAuthTokens,
     ApiSecret,
     SigningKey,
+    /// Mail jobs on their way through the mail queue (addresses, links with tokens).
+    Mail,
 }
 
 impl Purpose {
@@ -17,6 +19,7 @@ impl Purpose {
             Purpose::OAuthTokens => "oauth-tokens",
             Purpose::ApiSecret => "api-secret",
             Purpose::SigningKey => "signing-key",
+            Purpose::Mail => "mail",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod export;
 pub mod gmail_sync;
 pub mod jobs;
+pub mod mail;
 pub mod poller;
 pub mod runner;
 

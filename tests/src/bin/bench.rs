@@ -324,6 +324,37 @@ async fn main() {
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
+    // Reset requests for an address with an account and one without, interleaved: 10 pairs,
+    // the per-IP limit of 20 an hour.
+    let (mut known, mut unknown, mut known_slower) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..10 {
+        let mut pair = [Duration::ZERO; 2];
+        for (i, email) in ["bench@atelier.example", "nobody@atelier.example"]
+            .into_iter()
+            .enumerate()
+        {
+            let t = Instant::now();
+            let r = http
+                .post(format!("{base}/auth/password/reset-request"))
+                .json(&serde_json::json!({ "email": email }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+            r.bytes().await.unwrap();
+            pair[i] = t.elapsed();
+        }
+        known_slower += usize::from(pair[0] > pair[1]);
+        known.push(pair[0]);
+        unknown.push(pair[1]);
+    }
+    known.sort();
+    unknown.sort();
+    println!(
+        "POST /auth/password/reset-request: account p50 {:.2?}, no account p50 {:.2?}; account slower in {known_slower} of 10 interleaved pairs",
+        percentile(&known, 0.5),
+        percentile(&unknown, 0.5)
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 

@@ -5,6 +5,7 @@
 use super::one_time::{self, Purpose};
 use super::{AuthError, Client, audit, lockout, passwords, rate_limit, sessions, token_hash};
 use crate::Ctx;
+use crate::app::mail_queue::{self, MailJob, MailScope};
 use crate::domain::{Email, NewPassword, PersonName, UserId};
 use crate::keys;
 use crate::ports::{Condition, Item, Key, Mail, StoreError, Update, Write};
@@ -103,15 +104,16 @@ pub async fn signup(
         },
         Err(e) => return Err(e.into()),
     };
-    send(ctx, mail).await;
+    queue_mail(ctx, mail).await;
     Ok(())
 }
 
-/// Sends mail after the change it reports has committed. A provider failure is logged, not
+/// Queues mail after the change it reports has committed. A queue failure is logged, not
 /// returned: the account change stands, and the user can ask again.
-async fn send(ctx: &Ctx, mail: Mail) {
-    if let Err(e) = ctx.mailer.send(mail).await {
-        tracing::error!(error = %e, "could not send account email");
+async fn queue_mail(ctx: &Ctx, mail: Mail) {
+    let job = MailJob::Deliver { mail };
+    if let Err(e) = mail_queue::enqueue(ctx, MailScope::Platform, &job).await {
+        tracing::error!(error = %e, "could not queue account email");
     }
 }
 
@@ -131,17 +133,65 @@ pub async fn verify_email(ctx: &Ctx, token: &str, client: &Client) -> Result<(),
     .map_err(|_| AuthError::InvalidCredentials)
 }
 
-/// Mails a reset link if the address has an account; answers the same either way.
+/// Asks for a reset link to be mailed if the address has an account. The request does the
+/// same work whatever the address (a per-IP limit and a sealed job on the mail queue), so
+/// neither its answer nor its timing says whether an account exists; mail-send decides
+/// ([`reset_mail`]).
 pub async fn request_reset(ctx: &Ctx, email: &str, client: &Client) -> Result<(), AuthError> {
     rate_limit::hit(ctx, "reset-ip", &client.ip, RESETS_PER_IP_PER_HOUR, 3600).await?;
     let Ok(email) = Email::parse(email) else {
         return Ok(());
     };
+    let job = MailJob::PasswordReset {
+        email: email.to_string(),
+        token: super::random_token(32)?,
+        requested_at: ctx.clock.now().timestamp(),
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+    };
+    mail_queue::enqueue(ctx, MailScope::Platform, &job)
+        .await
+        .map_err(|e| AuthError::Unavailable(e.to_string()))
+}
+
+/// mail-send's half of a reset request: the reset mail to send, if `email` has an active
+/// account and its hourly allowance is not spent. Stores the link's token (chosen by the
+/// request) with its audit entry. A redelivered job mails a link that is still live again
+/// (same idempotency key) and never brings back one that was spent.
+pub async fn reset_mail(
+    ctx: &Ctx,
+    email: &str,
+    token: &str,
+    requested_at: i64,
+    client: &Client,
+) -> Result<Option<Mail>, AuthError> {
+    // A link asked for longer ago than a link lives is of no use to anyone.
+    let lifetime = Purpose::ResetPassword.lifetime_secs();
+    if ctx.clock.now().timestamp() - requested_at > lifetime {
+        return Ok(None);
+    }
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
+    };
     let Some((user, profile)) = find(ctx, &email).await? else {
-        return Ok(());
+        return Ok(None);
     };
     if profile.get("status").and_then(Value::as_str) != Some("active") {
-        return Ok(());
+        return Ok(None);
+    }
+    let mail = Mail {
+        to: email,
+        subject: "Reset your Atelier password".into(),
+        text: format!(
+            "Choose a new password: {}/reset-password?token={token}\n\nThe link works once, for an hour. If you did not ask, ignore this email.",
+            ctx.config.app_url
+        ),
+        idempotency_key: format!("reset-{}", token_hash(token)),
+    };
+    match one_time::issued(ctx, Purpose::ResetPassword, token).await? {
+        one_time::Issued::Live => return Ok(Some(mail)),
+        one_time::Issued::SpentOrExpired => return Ok(None),
+        one_time::Issued::Not => {}
     }
     // Per account too, so nobody floods a mailbox from many addresses.
     if rate_limit::hit(
@@ -154,42 +204,34 @@ pub async fn request_reset(ctx: &Ctx, email: &str, client: &Client) -> Result<()
     .await
     .is_err()
     {
-        return Ok(());
+        return Ok(None);
     }
-    let (token, store) = one_time::issue_with(
+    let store = one_time::store(
         ctx,
         Purpose::ResetPassword,
+        token,
         vec![
             ("user", Value::from(user.to_string())),
             ("epoch", Value::from(credentials_epoch(&profile))),
         ],
-    )?;
-    ctx.table
-        .transact(vec![
-            store,
-            audit::record(
-                ctx,
-                Some(&user),
-                "password.reset_requested",
-                &format!("user:{user}"),
-                client,
-            ),
-        ])
-        .await?;
-    send(
-        ctx,
-        Mail {
-            to: email,
-            subject: "Reset your Atelier password".into(),
-            text: format!(
-                "Choose a new password: {}/reset-password?token={token}\n\nThe link works once, for an hour. If you did not ask, ignore this email.",
-                ctx.config.app_url
-            ),
-            idempotency_key: format!("reset-{}", token_hash(&token)),
-        },
-    )
-    .await;
-    Ok(())
+    );
+    let writes = vec![
+        one_time::issued_marker(ctx, Purpose::ResetPassword, token),
+        store,
+        audit::record(
+            ctx,
+            Some(&user),
+            "password.reset_requested",
+            &format!("user:{user}"),
+            client,
+        ),
+    ];
+    match ctx.table.transact(writes).await {
+        Ok(()) => Ok(Some(mail)),
+        // Another delivery of this job issued it meanwhile; that one mails it.
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Sets a new password from a reset link. Ends every session and lifts a lockout: a locked-out

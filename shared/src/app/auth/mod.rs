@@ -35,6 +35,9 @@ pub enum AuthError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Signer(#[from] SignerError),
+    /// A dependency (the mail queue, the key service) is briefly away.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -53,6 +56,7 @@ impl From<AuthError> for crate::http::ApiError {
             AuthError::Signer(SignerError::Throttled | SignerError::Unavailable(_)) => {
                 ApiError::Unavailable(e.to_string())
             }
+            AuthError::Unavailable(m) => ApiError::Unavailable(m),
             AuthError::Internal(m) => ApiError::Internal(m),
         }
     }

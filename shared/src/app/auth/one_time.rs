@@ -23,7 +23,7 @@ impl Purpose {
         }
     }
 
-    fn lifetime_secs(self) -> i64 {
+    pub fn lifetime_secs(self) -> i64 {
         match self {
             Purpose::VerifyEmail => 48 * 3600,
             Purpose::ResetPassword => 3600,
@@ -48,18 +48,55 @@ pub fn issue_with(
     fields: Vec<(&str, Value)>,
 ) -> Result<(String, Write), AuthError> {
     let token = random_token(32)?;
+    let store = store(ctx, purpose, &token, fields);
+    Ok((token, store))
+}
+
+/// The write that stores `token` (chosen earlier) carrying `fields`, live from now.
+pub fn store(ctx: &Ctx, purpose: Purpose, token: &str, fields: Vec<(&str, Value)>) -> Write {
     let expires_at = ctx.clock.now().timestamp() + purpose.lifetime_secs();
-    let mut item = Item::new(key(purpose, &token_hash(&token))).with("expires_at", expires_at);
+    let mut item = Item::new(key(purpose, &token_hash(token))).with("expires_at", expires_at);
     for (name, value) in fields {
         item = item.with(name, value);
     }
-    Ok((
-        token,
-        Write::Put {
-            item,
-            condition: Condition::Absent,
-        },
-    ))
+    Write::Put {
+        item,
+        condition: Condition::Absent,
+    }
+}
+
+/// Where a token chosen up front stands. A job that stores such a token may run twice, and
+/// its second run must neither issue a second link nor bring a spent one back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    Not,
+    Live,
+    SpentOrExpired,
+}
+
+fn issued_key(purpose: Purpose, hash: &str) -> Key {
+    Key::new(format!("OTT#{hash}"), format!("{}#ISSUED", purpose.tag()))
+}
+
+/// The write that remembers `token` was issued, for as long as it could have lived (it fails
+/// if it was issued already).
+pub fn issued_marker(ctx: &Ctx, purpose: Purpose, token: &str) -> Write {
+    let until = ctx.clock.now().timestamp() + purpose.lifetime_secs();
+    Write::Put {
+        item: Item::new(issued_key(purpose, &token_hash(token))).with("expires_at", until),
+        condition: Condition::Absent,
+    }
+}
+
+pub async fn issued(ctx: &Ctx, purpose: Purpose, token: &str) -> Result<Issued, AuthError> {
+    let hash = token_hash(token);
+    if ctx.table.get(&issued_key(purpose, &hash)).await?.is_none() {
+        return Ok(Issued::Not);
+    }
+    Ok(match ctx.table.get(&key(purpose, &hash)).await? {
+        Some(_) => Issued::Live,
+        None => Issued::SpentOrExpired,
+    })
 }
 
 /// The write that discards the token with this hash (spent or not), if it is still there.
