@@ -710,6 +710,86 @@ async fn malformed_filters_dates_charsets_and_duplicate_keys_are_refused() {
     app.stop().await;
 }
 
+/// Finding 17: what the OpenAPI document forbids is refused, and what it allows is accepted
+/// (the schemathesis test walks every operation; these are the cases it found, kept).
+#[tokio::test]
+async fn the_api_refuses_what_its_document_forbids_and_takes_what_it_allows() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    // Query values the document bounds, and parameters given twice.
+    let long_type = format!("/files?content_type={}", "x".repeat(256));
+    for (path, code) in [
+        ("/contacts?tags=a&tags=b", 400),
+        ("/enquiries?guest_count_from=-1", 422),
+        ("/companies?website=not%20a%20url", 422),
+        (long_type.as_str(), 422),
+        ("/audit?actor=nobody", 400),
+        ("/contacts?cursor=", 400),
+    ] {
+        assert_eq!(
+            status(app.get_auth(path, &owner).await).await,
+            code,
+            "{path}"
+        );
+    }
+    // Text as written: control characters (even ones trimming would drop) and padding count.
+    for name in ["\u{85}Mia", &format!("Mia{}", " ".repeat(120))] {
+        let resp = app
+            .send_as(
+                reqwest::Method::POST,
+                "/contacts",
+                &owner,
+                &json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(resp.status(), 422, "{name:?}");
+    }
+    // JSON has one number type: 27.0 is the whole number 27.
+    let enquiry: Value = app
+        .send_as(
+            reqwest::Method::POST,
+            "/enquiries",
+            &owner,
+            &json!({"title": "Smith wedding", "budget_min": 10.0, "budget_max": 27.0}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enquiry["budget_max"], 27);
+    // If-Match exactly as documented: a quoted version, optionally weak; empty is none.
+    let path = format!("/enquiries/{}", enquiry["id"].as_str().unwrap());
+    let with_if_match = |tag: &'static str| {
+        app.http
+            .patch(app.url(&path))
+            .bearer_auth(&owner)
+            .header("if-match", tag)
+            .json(&json!({"venue": "Kew Gardens"}))
+            .send()
+    };
+    assert_eq!(status(with_if_match("1").await.unwrap()).await, 400);
+    assert_eq!(status(with_if_match("").await.unwrap()).await, 428);
+    assert_eq!(status(with_if_match("W/\"1\"").await.unwrap()).await, 200);
+    // A malformed address is refused on a reset request (it says nothing about accounts).
+    let reset = app
+        .post_json(
+            "/auth/password/reset-request",
+            &json!({"email": "not an address"}),
+        )
+        .await;
+    assert_eq!(reset.status(), 422);
+    let key = app
+        .send_as(
+            reqwest::Method::POST,
+            "/api-keys",
+            &owner,
+            &json!({"name": "form\u{7}", "role": "team_member"}),
+        )
+        .await;
+    assert_eq!(key.status(), 422);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn p22_role_changes_invitations_and_key_events_appear_in_the_brands_audit_trail() {
     let app = TestApp::spawn().await;

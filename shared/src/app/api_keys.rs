@@ -128,10 +128,10 @@ pub async fn create(
     }
     crate::app::auth::accounts::verified_profile(ctx, user, "creating API keys").await?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
         return Err(AuthError::Invalid(crate::domain::Invalid::new(
             "name",
-            "must be 1..=80 characters",
+            "must be 1..=80 characters, without control characters",
         ))
         .into());
     }

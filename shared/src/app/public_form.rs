@@ -33,8 +33,11 @@ pub struct PublicEnquiry {
     /// YYYY-MM-DD.
     pub event_date: Option<String>,
     pub venue: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::whole_number")]
     pub guest_count: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole_number")]
     pub budget_min: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole_number")]
     pub budget_max: Option<i64>,
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
@@ -71,6 +74,13 @@ pub async fn submit(
     {
         tracing::info!(brand = %scope.brand(), "public form: honeypot filled, dropped");
         return Ok(Received { received: true });
+    }
+    // The name is checked as the contact's, even when the sender is a contact already.
+    if spec::check(Ty::Text(120), &Value::from(form.name.as_str()))
+        .map_err(|m| RecordError::invalid("name", m))?
+        .is_null()
+    {
+        return Err(RecordError::invalid("name", "is required"));
     }
     if form.email.is_none() && form.phone.is_none() {
         return Err(RecordError::invalid(

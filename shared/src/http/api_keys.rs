@@ -14,13 +14,13 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
-    #[schema(example = "Website enquiry form")]
+    #[schema(example = "Website enquiry form", max_length = 80)]
     pub name: String,
     /// At most the creator's own role.
     pub role: Role,
     /// Days until the key stops working; none means until revoked.
-    #[serde(default)]
-    #[schema(example = 365)]
+    #[serde(default, deserialize_with = "super::whole_number")]
+    #[schema(example = 365, minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 

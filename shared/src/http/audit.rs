@@ -19,9 +19,11 @@ pub struct AuditPage {
 /// Audit entries, newest first: of one record, of one actor, or of a time range (default
 /// the last 30 days).
 #[utoipa::path(get, path = "/audit", tag = "audit", security(("bearer" = [])),
-    params(("record" = Option<String>, Query, description = "<entity>:<id>"),
-           ("actor" = Option<String>, Query, description = "a user id or apikey:<id>"),
-           ("from" = Option<String>, Query, description = "date or RFC 3339 time"),
+    params(("record" = Option<String>, Query, description = "<entity>:<id> (not with actor)",
+            pattern = "^[a-z_]+:[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+           ("actor" = Option<String>, Query, description = "a user id or apikey:<id> (not with record)",
+            pattern = "^(apikey:)?[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+           ("from" = Option<String>, Query, description = "date or RFC 3339 time, not after to"),
            ("to" = Option<String>, Query, description = "date or RFC 3339 time"),
            ("limit" = Option<u32>, Query, description = "1..=100, default 50"),
            ("cursor" = Option<String>, Query)),

@@ -115,11 +115,11 @@ fn presented_refresh(req: &Request, body: Option<String>) -> Result<String, ApiE
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
-    #[schema(example = "ana@bloomballoons.example")]
+    #[schema(example = "ana@bloomballoons.example", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(value_type = String, example = "balloon arch at dawn")]
+    #[schema(value_type = String, example = "balloon arch at dawn", min_length = 8, max_length = 128)]
     pub password: SecretString,
-    #[schema(example = "Ana Lima")]
+    #[schema(example = "Ana Lima", max_length = 120)]
     pub name: String,
 }
 
@@ -366,6 +366,7 @@ pub struct TokenRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -373,7 +374,7 @@ pub struct ResetRequest {
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     pub token: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 8, max_length = 128)]
     pub new_password: SecretString,
 }
 
@@ -382,7 +383,7 @@ pub struct ResetPasswordRequest {
 pub struct ChangePasswordRequest {
     #[schema(value_type = String)]
     pub current_password: SecretString,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 8, max_length = 128)]
     pub new_password: SecretString,
     /// Other sessions end unless this is true.
     #[serde(default)]
@@ -392,6 +393,7 @@ pub struct ChangePasswordRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
+    #[schema(max_length = 120)]
     pub name: String,
 }
 

@@ -17,8 +17,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBrandRequest {
-    #[schema(example = "Bloom Balloons")]
+    #[schema(example = "Bloom Balloons", max_length = 120)]
     pub name: String,
+    /// Unique across Atelier (422 when taken).
     #[schema(example = "bloom-balloons")]
     pub slug: String,
 }

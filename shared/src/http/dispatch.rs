@@ -88,6 +88,15 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response {
     .await
 }
 
+fn repeated_parameter(req: &Request) -> Option<String> {
+    let params = req.query_string_parameters();
+    let mut seen = std::collections::HashSet::new();
+    params
+        .iter()
+        .find(|(name, _)| !seen.insert(*name))
+        .map(|(name, _)| name.to_owned())
+}
+
 async fn route(
     ctx: &Ctx,
     mut req: Request,
@@ -116,6 +125,12 @@ async fn route(
     else {
         return Err(ApiError::MethodNotAllowed { allow });
     };
+    // Every parameter is one value: a repeated one is refused, never half-read.
+    if let Some(name) = repeated_parameter(&req) {
+        return Err(ApiError::BadRequest(format!(
+            "query parameter {name} is given more than once"
+        )));
+    }
     let limit = super::routes::body_limit(route, ctx.config.max_body_bytes);
     if req.body().len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });

@@ -13,6 +13,7 @@ pub mod files;
 mod json;
 pub mod meta;
 pub mod openapi;
+pub(crate) mod openapi_rules;
 pub mod problem;
 pub mod public;
 pub mod record_docs;
@@ -21,7 +22,7 @@ pub mod routes;
 pub mod transfer;
 
 pub use dispatch::{PeerAddr, handle};
-pub use json::{json_body, json_response};
+pub use json::{json_body, json_response, whole_number};
 pub use problem::{ApiError, FieldError, Problem};
 pub use routes::{ROUTES, Route};
 

@@ -105,14 +105,210 @@ pub fn document() -> &'static str {
                 }
             }
         }
+        describe_upload(&mut doc);
+        describe_public_form(&mut doc);
+        describe_conversion(&mut doc);
+        super::openapi_rules::complete(&mut doc);
         serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_owned())
     })
+}
+
+/// The upload's body is the file, as one of the types the upload checks; its name and the
+/// record it goes on are a file record's fields.
+fn describe_upload(doc: &mut serde_json::Value) {
+    use crate::app::records::kinds::FILE;
+    use serde_json::{Value, json};
+    let Some(upload) = doc.pointer_mut("/paths/~1files/post") else {
+        return;
+    };
+    let content: serde_json::Map<String, Value> = crate::app::records::files::accepted_types()
+        .into_iter()
+        .map(|t| {
+            (
+                t.to_owned(),
+                json!({"schema": {"type": "string", "format": "binary"}}),
+            )
+        })
+        .collect();
+    upload["requestBody"]["content"] = Value::Object(content.clone());
+    upload["responses"]["201"] = json!({
+        "description": "the file's record",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/File"}}},
+        "links": super::record_docs::links_from_created(&FILE),
+    });
+    if let Some(download) = doc.pointer_mut("/paths/~1files~1{id}~1content/get/responses/200") {
+        download["content"] = Value::Object(content);
+    }
+    let Some(upload) = doc.pointer_mut("/paths/~1files/post") else {
+        return;
+    };
+    if let Some(Value::Array(params)) = upload.get_mut("parameters") {
+        for p in params.iter_mut() {
+            let field = p["name"].as_str().unwrap_or_default().to_owned();
+            if FILE.field(&field).is_some() {
+                let mut schema = super::record_docs::input_field_schema(&FILE, &field);
+                if field == "record" {
+                    // On upload it is optional, and names where the file goes.
+                    schema = json!({"type": "string", "pattern": schema["pattern"].clone(), "x-references": "record"});
+                }
+                p["schema"] = schema;
+            }
+        }
+    }
+}
+
+/// The public form's fields are checked as the contact and enquiry fields they become.
+fn describe_public_form(doc: &mut serde_json::Value) {
+    use super::record_docs::{input_field_schema, input_type_schema};
+    use crate::app::records::kinds::{CONTACT, ENQUIRY};
+    use crate::app::records::spec::Ty;
+    use serde_json::{Value, json};
+    let Some(Value::Object(props)) =
+        doc.pointer_mut("/components/schemas/PublicEnquiry/properties")
+    else {
+        return;
+    };
+    for (name, schema) in props.iter_mut() {
+        let described = match name.as_str() {
+            "name" | "email" | "phone" => input_field_schema(&CONTACT, name),
+            "website" => continue,
+            utm if utm.starts_with("utm_") => input_type_schema(Ty::Text(200)),
+            field => input_field_schema(&ENQUIRY, field),
+        };
+        let doc_text = schema.get("description").cloned();
+        *schema = described;
+        if let Some(d) = doc_text {
+            schema["description"] = d;
+        }
+    }
+    if let Some(form) = doc.pointer_mut("/components/schemas/PublicEnquiry") {
+        let given = |f: &str| json!({"required": [f], "properties": {f: {"type": "string"}}});
+        form["anyOf"] = json!([given("email"), given("phone")]);
+        form["x-rules"] = json!([{"rule": "at_least", "high": "budget_max", "low": "budget_min"}]);
+    }
+}
+
+/// Converting an enquiry takes a project's fields (each optional: the rest come from the
+/// enquiry) and answers the project; a merge answers the contact kept.
+fn describe_conversion(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    if let Some(mut overrides) = doc.pointer("/components/schemas/ProjectCreate").cloned() {
+        if let Some(o) = overrides.as_object_mut() {
+            o.remove("required");
+        }
+        if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+            schemas.insert("ProjectFromEnquiry".into(), overrides);
+        }
+    }
+    let body = |name: &str| json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}});
+    if let Some(convert) = doc.pointer_mut("/paths/~1enquiries~1{id}~1convert/post") {
+        convert["requestBody"] = json!({"required": false, "content": body("ProjectFromEnquiry")});
+        convert["responses"]["201"]["content"] = body("Project");
+    }
+    if let Some(merge) = doc.pointer_mut("/paths/~1contacts~1{id}~1merge/post") {
+        merge["responses"]["200"]["content"] = body("Contact");
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::ROUTES;
+
+    fn operations() -> Vec<(String, String, serde_json::Value)> {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let mut out = Vec::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                out.push((path.clone(), method.clone(), op.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_error_is_a_documented_problem_and_every_operation_lists_what_its_shape_can_get() {
+        for (path, method, op) in operations() {
+            let responses = op["responses"].as_object().unwrap();
+            for (code, response) in responses {
+                if code.parse::<u16>().unwrap() >= 400 {
+                    let content = response["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"],
+                        "{method} {path} {code}"
+                    );
+                }
+            }
+            let has = |code: &str| responses.contains_key(code);
+            assert!(has("429") && has("503"), "{method} {path}");
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(has("401") && has("403"), "{method} {path}");
+            }
+            if op
+                .pointer("/requestBody/content/application~1json")
+                .is_some()
+            {
+                for code in ["400", "413", "415", "422"] {
+                    assert!(has(code), "{method} {path} lacks {code}");
+                }
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    assert!(has("404"), "{method} {path}");
+                }
+                if p["name"] == "If-Match" {
+                    assert!(p["schema"]["pattern"].is_string(), "{method} {path}");
+                    assert_eq!(p["required"], method != "delete", "{method} {path}");
+                }
+                if p["name"] == "limit" {
+                    assert_eq!(p["schema"]["minimum"], 1, "{method} {path}");
+                    assert_eq!(p["schema"]["maximum"], 100, "{method} {path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_create_links_to_reading_changing_and_deleting_what_it_made() {
+        let ids: std::collections::HashSet<String> = operations()
+            .into_iter()
+            .filter_map(|(_, _, op)| op["operationId"].as_str().map(str::to_owned))
+            .collect();
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        for kind in crate::app::records::kinds::ALL {
+            let Some(created) =
+                doc["paths"][format!("/{}", kind.plural)]["post"]["responses"].get("201")
+            else {
+                continue;
+            };
+            for link in ["Read", "Change", "Delete"] {
+                let target = created["links"][link]["operationId"].as_str().unwrap();
+                assert!(ids.contains(target), "{} {link} → {target}", kind.entity);
+                assert_eq!(
+                    created["links"][link]["parameters"]["path.id"],
+                    "$response.body#/id"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rules_between_fields_are_stated_where_the_validator_applies_them() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let create = &doc["components"]["schemas"]["EnquiryCreate"];
+        let rules = create["x-rules"].as_array().unwrap();
+        assert!(
+            rules
+                .iter()
+                .any(|r| r["rule"] == "at_least" && r["high"] == "budget_max")
+        );
+        // `converted` comes only through /convert, so no write may name it.
+        let statuses = create["properties"]["status"]["enum"].as_array().unwrap();
+        assert!(!statuses.contains(&serde_json::Value::from("converted")));
+        let lost = &create["allOf"][0]["anyOf"];
+        assert_eq!(lost[1]["required"][0], "lost_reason");
+    }
 
     #[test]
     fn every_route_is_documented_and_every_documented_path_is_routed() {

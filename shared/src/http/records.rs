@@ -82,14 +82,16 @@ pub(super) fn expected_version(
         .map(|v| v.to_str().map_err(|_| bad()))
         .transpose()?;
     let from_body = body.and_then(|b| b.remove("version"));
-    if let Some(h) = header {
-        return h
-            .trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| bad());
+    // An empty If-Match names no version: the same as none.
+    if let Some(h) = header.map(str::trim).filter(|h| !h.is_empty()) {
+        // Exactly the documented ETag form: `"<n>"`, or weak `W/"<n>"`.
+        let quoted = h.strip_prefix("W/").unwrap_or(h);
+        let digits = quoted
+            .strip_prefix('"')
+            .and_then(|q| q.strip_suffix('"'))
+            .filter(|d| !d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(bad)?;
+        return digits.parse::<u64>().map(Some).map_err(|_| bad());
     }
     if let Some(q) = req.query_string_parameters().first("version") {
         return q
@@ -195,6 +197,7 @@ pub struct MergeRequest {
     /// The contact merged into this one, and then deleted.
     pub other_id: String,
     /// This contact's version, instead of `If-Match`.
+    #[serde(default, deserialize_with = "super::whole_number")]
     pub version: Option<u64>,
 }
 

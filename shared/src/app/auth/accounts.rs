@@ -139,9 +139,8 @@ pub async fn verify_email(ctx: &Ctx, token: &str, client: &Client) -> Result<(),
 /// ([`reset_mail`]).
 pub async fn request_reset(ctx: &Ctx, email: &str, client: &Client) -> Result<(), AuthError> {
     rate_limit::hit(ctx, "reset-ip", &client.ip, RESETS_PER_IP_PER_HOUR, 3600).await?;
-    let Ok(email) = Email::parse(email) else {
-        return Ok(());
-    };
+    // A malformed address is refused like anywhere else; that says nothing about accounts.
+    let email = Email::parse(email)?;
     let job = MailJob::PasswordReset {
         email: email.to_string(),
         token: super::random_token(32)?,

@@ -112,7 +112,15 @@ pub async fn list(
                 .map_err(|m| RecordError::BadQuery(format!("record {m}")))?;
             Some((Index::Gsi1, format!("{brand}#RECORD#{entity}#{id}")))
         }
-        (None, Some(a)) => Some((Index::Gsi2, format!("{brand}#ACTOR#{a}"))),
+        (None, Some(a)) => {
+            let id = a.strip_prefix("apikey:").unwrap_or(a);
+            if ulid::Ulid::from_string(id).is_err() {
+                return Err(RecordError::BadQuery(
+                    "actor must be a user id or apikey:<id>".into(),
+                ));
+            }
+            Some((Index::Gsi2, format!("{brand}#ACTOR#{a}")))
+        }
         (None, None) => None,
     };
     if let Some((index, pk)) = by_key {

@@ -1,6 +1,6 @@
 //! The brand's kinds of records, described once (see `spec.rs`).
 
-use super::spec::{Field, Kind, Ty, Visibility};
+use super::spec::{Field, Kind, Rule, Ty, Visibility};
 use crate::domain::Permission;
 
 const ADDRESS: &[Field] = &[
@@ -59,6 +59,7 @@ pub static CONTACT: Kind = Kind {
     write: Permission::WriteAssignedRecords,
     searchable: &["name", "email", "phone"],
     order: None,
+    rules: &[],
 };
 
 pub static COMPANY: Kind = Kind {
@@ -87,6 +88,7 @@ pub static COMPANY: Kind = Kind {
     write: Permission::WriteAssignedRecords,
     searchable: &["name", "email", "phone", "website"],
     order: None,
+    rules: &[],
 };
 
 pub const ENQUIRY_SOURCES: &[&str] = &["email", "web_form", "manual", "api"];
@@ -155,6 +157,23 @@ pub static ENQUIRY: Kind = Kind {
     write: Permission::WriteAssignedRecords,
     searchable: &["title", "venue", "event_type", "message"],
     order: None,
+    rules: &[
+        Rule::RequiredWhen {
+            field: "lost_reason",
+            when: "status",
+            values: &["lost"],
+        },
+        Rule::Reserved {
+            field: "status",
+            value: "converted",
+            with: "project_id",
+            via: "POST /enquiries/{id}/convert",
+        },
+        Rule::AtLeast {
+            high: "budget_max",
+            low: "budget_min",
+        },
+    ],
 };
 
 pub static PROJECT: Kind = Kind {
@@ -203,6 +222,7 @@ pub static PROJECT: Kind = Kind {
     write: Permission::WriteAssignedRecords,
     searchable: &["name", "location"],
     order: None,
+    rules: &[],
 };
 
 pub static TASK: Kind = Kind {
@@ -230,6 +250,7 @@ pub static TASK: Kind = Kind {
     write: Permission::WriteAssignedRecords,
     searchable: &["title", "details"],
     order: None,
+    rules: &[],
 };
 
 pub static NOTE: Kind = Kind {
@@ -250,6 +271,7 @@ pub static NOTE: Kind = Kind {
     write: Permission::WriteAssignedRecords,
     searchable: &["body"],
     order: None,
+    rules: &[],
 };
 
 pub static FILE: Kind = Kind {
@@ -279,6 +301,7 @@ pub static FILE: Kind = Kind {
     write: Permission::WriteAssignedRecords,
     searchable: &["name"],
     order: None,
+    rules: &[],
 };
 
 pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
@@ -308,6 +331,7 @@ pub static STAGE: Kind = Kind {
     write: Permission::ConfigureRecords,
     searchable: &["name"],
     order: Some("position"),
+    rules: &[],
 };
 
 pub const CUSTOM_FIELD_ENTITIES: &[&str] = &["contact", "company", "enquiry", "project"];
@@ -359,6 +383,11 @@ pub static CUSTOM_FIELD: Kind = Kind {
     write: Permission::ConfigureRecords,
     searchable: &["label"],
     order: None,
+    rules: &[Rule::RequiredWhen {
+        field: "options",
+        when: "field_type",
+        values: &["select", "multi_select"],
+    }],
 };
 
 /// Every kind, in the order exports walk them.

@@ -188,13 +188,28 @@ impl ListQuery {
 fn filter_value(ty: Ty, raw: &str) -> Result<String, String> {
     let checked = |ty: Ty| super::spec::check(ty, &Value::from(raw)).map(|v| as_text(&v));
     match ty {
-        Ty::Text(_) | Ty::LongText(_) | Ty::Url | Ty::Strings => Ok(raw.to_owned()),
-        Ty::Tags => Ok(raw.trim().to_lowercase()),
-        Ty::Int { .. } => raw
-            .trim()
-            .parse::<i64>()
-            .map(|n| n.to_string())
-            .map_err(|_| "must be a whole number".to_owned()),
+        // What no stored value could be is refused: too long, or with characters the field
+        // refuses.
+        Ty::Text(max) | Ty::LongText(max) => {
+            let ok = match ty {
+                Ty::Text(_) => !raw.chars().any(char::is_control),
+                _ => !raw
+                    .chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')),
+            };
+            if !ok {
+                return Err("must not contain control characters".to_owned());
+            }
+            bounded_text(raw, max)
+        }
+        Ty::Url => checked(Ty::Url),
+        Ty::Strings => bounded_text(raw, 100),
+        Ty::Tags => bounded_text(raw, 40).map(|t| t.trim().to_lowercase()),
+        Ty::Int { min, max } => match raw.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
+            Ok(_) => Err(format!("must be {min}..={max}")),
+            Err(_) => Err("must be a whole number".to_owned()),
+        },
         Ty::Bool => match raw {
             "true" | "false" => Ok(raw.to_owned()),
             _ => Err("must be true or false".to_owned()),
@@ -203,6 +218,13 @@ fn filter_value(ty: Ty, raw: &str) -> Result<String, String> {
         Ty::Refs(entity) => checked(Ty::Ref(entity)),
         other => checked(other),
     }
+}
+
+fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
+    if raw.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok(raw.to_owned())
 }
 
 /// A bound on `created_at`/`updated_at`: a date or an RFC 3339 time.

@@ -126,6 +126,74 @@ pub struct Kind {
     pub searchable: &'static [&'static str],
     /// The field lists sort by when the caller names none (else creation order).
     pub order: Option<&'static str>,
+    /// Rules between fields, checked on the record as it will be stored and stated in the
+    /// OpenAPI document.
+    pub rules: &'static [Rule],
+}
+
+/// A rule between fields of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// `field` must hold a value when `when` is one of `values`.
+    RequiredWhen {
+        field: &'static str,
+        when: &'static str,
+        values: &'static [&'static str],
+    },
+    /// `field` takes `value` only together with `with`, which only `via` sets: no plain write
+    /// can.
+    Reserved {
+        field: &'static str,
+        value: &'static str,
+        with: &'static str,
+        via: &'static str,
+    },
+    /// `high` is at least `low` when both are set.
+    AtLeast {
+        high: &'static str,
+        low: &'static str,
+    },
+}
+
+impl Rule {
+    /// The field a broken rule is reported on, and why, if `record` breaks it.
+    pub fn broken_by(&self, record: &Map<String, Value>) -> Option<Issue> {
+        let text = |f: &str| record.get(f).and_then(Value::as_str);
+        let filled = |f: &str| match record.get(f) {
+            None | Some(Value::Null) => false,
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        };
+        match *self {
+            Rule::RequiredWhen {
+                field,
+                when,
+                values,
+            } => (text(when).is_some_and(|v| values.contains(&v)) && !filled(field)).then(|| {
+                Issue::new(
+                    field,
+                    format!("is required when {when} is {}", values.join(" or ")),
+                )
+            }),
+            Rule::Reserved {
+                field,
+                value,
+                with,
+                via,
+            } => (text(field) == Some(value) && !filled(with))
+                .then(|| Issue::new(field, format!("becomes {value} through {via}"))),
+            Rule::AtLeast { high, low } => {
+                let n = |f: &str| record.get(f).and_then(Value::as_i64);
+                match (n(low), n(high)) {
+                    (Some(lo), Some(hi)) if lo > hi => {
+                        Some(Issue::new(high, format!("must be at least {low}")))
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
 }
 
 impl Kind {
@@ -208,20 +276,24 @@ pub fn parse_record_ref(raw: &str) -> Result<(String, String), String> {
 pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
     Ok(match ty {
         Ty::Text(max) | Ty::LongText(max) => {
-            let s = string(v)?.trim();
+            let raw = string(v)?;
+            // Bounded as written, padding included (bytes first: cheap on a hostile string).
+            if raw.len() > 4 * max || raw.chars().count() > max {
+                return Err(format!("must be at most {max} characters"));
+            }
+            // Checked before trimming: trimming would quietly drop some control characters
+            // (U+0085 is also white space).
             let ok_chars = if matches!(ty, Ty::Text(_)) {
-                one_line(s)
+                one_line(raw)
             } else {
-                multi_line(s)
+                multi_line(raw)
             };
             if !ok_chars {
                 return Err("must not contain control characters".into());
             }
+            let s = raw.trim();
             if s.is_empty() {
                 return Ok(Value::Null);
-            }
-            if s.chars().count() > max {
-                return Err(format!("must be at most {max} characters"));
             }
             Value::from(s)
         }
@@ -240,7 +312,8 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
         Ty::Url => {
             let s = string(v)?.trim();
             let url = url::Url::parse(s).map_err(|_| "must be a URL".to_owned())?;
-            if !matches!(url.scheme(), "http" | "https") || s.len() > 2048 {
+            // Bounded as written; the stored, normalised form may be a little longer.
+            if !matches!(url.scheme(), "http" | "https") || s.chars().count() > 2048 {
                 return Err("must be an http(s) URL of at most 2048 characters".into());
             }
             Value::from(url.as_str())
@@ -262,8 +335,14 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
             Value::from(s)
         }
         Ty::Int { min, max } => {
+            // JSON has one number type: 27.0 is the whole number 27.
             let n = v
                 .as_i64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
                 .ok_or_else(|| "must be a whole number".to_owned())?;
             if n < min || n > max {
                 return Err(format!("must be {min}..={max}"));

@@ -314,7 +314,7 @@ async fn exists(
         .is_some_and(|i| visible(scope, kind, &i.attrs)))
 }
 
-/// Rules between fields, and what the service keeps (stage history, done time).
+/// The kind's rules between fields, and what the service keeps (stage history, done time).
 fn rules(
     kind: &Kind,
     before: &Attrs,
@@ -323,27 +323,8 @@ fn rules(
     actor: &str,
     issues: &mut Vec<Issue>,
 ) {
+    issues.extend(kind.rules.iter().filter_map(|r| r.broken_by(after)));
     match kind.entity {
-        "enquiry" => {
-            if text(after, "status") == Some("lost") && !after.contains_key("lost_reason") {
-                issues.push(Issue::new("lost_reason", "is required when status is lost"));
-            }
-            if text(after, "status") == Some("converted") && !after.contains_key("project_id") {
-                issues.push(Issue::new(
-                    "status",
-                    "becomes converted through POST /enquiries/{id}/convert",
-                ));
-            }
-            let (lo, hi) = (
-                after.get("budget_min").and_then(Value::as_i64),
-                after.get("budget_max").and_then(Value::as_i64),
-            );
-            if let (Some(lo), Some(hi)) = (lo, hi)
-                && lo > hi
-            {
-                issues.push(Issue::new("budget_max", "must be at least budget_min"));
-            }
-        }
         "project" => {
             let (was, is) = (text(before, "stage_id"), text(after, "stage_id"));
             if was != is
@@ -368,16 +349,6 @@ fn rules(
                 after.insert("done_at".into(), Value::from(now));
             } else if !done {
                 after.remove("done_at");
-            }
-        }
-        "custom_field" => {
-            let select = matches!(text(after, "field_type"), Some("select" | "multi_select"));
-            let has_options = after
-                .get("options")
-                .and_then(Value::as_array)
-                .is_some_and(|o| !o.is_empty());
-            if select && !has_options {
-                issues.push(Issue::new("options", "select fields need options"));
             }
         }
         _ => {}
