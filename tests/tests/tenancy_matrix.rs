@@ -5,7 +5,6 @@
 
 use atelier_core::domain::Role;
 use atelier_core::http::ROUTES;
-use atelier_core::ports::Query;
 use atelier_tests::app::TestApp;
 use serde_json::{Value, json};
 
@@ -58,6 +57,19 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
         "POST",
         "/admin/brands/{id}/restore",
         "operators only (tests/platform.rs)",
+    ),
+];
+
+/// Writes the matrix sends without a JSON body, and why; every other POST, PUT or PATCH must
+/// have one in `body_for`, or the matrix fails (a route sent no body is refused for that and
+/// tests nothing).
+const NO_JSON_BODY: &[(&str, &str, &str)] = &[
+    ("POST", "/exports", "takes no body"),
+    ("POST", "/invitations/{token}/accept", "takes no body"),
+    (
+        "POST",
+        "/files",
+        "takes the file itself: sent as bytes, aimed at A's contact",
     ),
 ];
 
@@ -146,18 +158,14 @@ fn fill(path: &str, t: &Target) -> String {
         .replace("{entity}", "contacts")
 }
 
-async fn snapshot(app: &TestApp, brand: &str) -> Vec<String> {
-    let page = app
-        .running
-        .ctx
+/// Every stored byte of every partition of `brand` (records, members, audit months…).
+async fn snapshot(app: &TestApp, brand: &str) -> Vec<(String, String, Vec<u8>)> {
+    let embedded = app.running.ctx.embedded.as_ref().expect("embedded backend");
+    embedded
         .table
-        .query(Query::partition(format!("B#{brand}")).limit(1000))
+        .dump_partitions(&format!("B#{brand}"))
         .await
-        .unwrap();
-    page.items
-        .iter()
-        .map(|i| format!("{} {}", i.key.sk, serde_json::to_string(&i.attrs).unwrap()))
-        .collect()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -319,6 +327,12 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
     }
 
     let before = snapshot(&app, &target.brand).await;
+    let partitions: std::collections::BTreeSet<&str> =
+        before.iter().map(|(pk, _, _)| pk.as_str()).collect();
+    assert!(
+        partitions.len() > 1 && partitions.iter().any(|pk| pk.contains("#AUDIT#")),
+        "the snapshot covers the brand's other partitions too: {partitions:?}"
+    );
     let mut walked = 0;
     for route in ROUTES.iter() {
         let method = route.method.as_str();
@@ -329,7 +343,14 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
             continue;
         }
         walked += 1;
-        let url = app.url(&fill(route.path, &target));
+        let mut url = app.url(&fill(route.path, &target));
+        let upload = method == "POST" && route.path == "/files";
+        if upload {
+            url.push_str(&format!(
+                "?name=mallory.txt&record=contact:{}",
+                target.contact
+            ));
+        }
         for (who, token) in &outsiders {
             let mut req = app
                 .http
@@ -337,14 +358,29 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
                 .bearer_auth(token)
                 .header("if-match", "\"1\"");
             let body = body_for(method, route.path, &target);
-            // A request that names brand A (in its path or body) must be refused outright.
-            // (`{entity}` names a kind of record, not one of A's.)
-            let aims_at_a = route.path.replace("{entity}", "").contains('{')
+            let writes = matches!(method, "POST" | "PUT" | "PATCH");
+            let exempt = NO_JSON_BODY
+                .iter()
+                .any(|(m, p, _)| *m == method && *p == route.path);
+            assert!(
+                !writes || body.is_some() || exempt,
+                "{method} {} has no body in the matrix: add one to body_for",
+                route.path
+            );
+            // A request that names brand A (in its path, query or body) must be refused
+            // outright. (`{entity}` names a kind of record, not one of A's.)
+            let aims_at_a = upload
+                || route.path.replace("{entity}", "").contains('{')
                 || body
                     .as_ref()
                     .is_some_and(|b| b.to_string().contains(&target.brand));
             if let Some(body) = body {
                 req = req.json(&body);
+            }
+            if upload {
+                req = req
+                    .header("content-type", "text/plain")
+                    .body("mallory was here\n");
             }
             let resp = req.send().await.unwrap();
             let status = resp.status().as_u16();
@@ -384,7 +420,7 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
 
 #[test]
 fn every_route_outside_the_matrix_exists() {
-    for (m, p, why) in OUTSIDE {
+    for (m, p, why) in OUTSIDE.iter().chain(NO_JSON_BODY) {
         assert!(
             ROUTES
                 .iter()

@@ -127,8 +127,11 @@ pub async fn create(
         });
     }
     crate::app::auth::accounts::verified_profile(ctx, user, "creating API keys").await?;
+    // Checked as written, then trimmed.
+    let long = name.chars().count() > 80;
+    let controls = name.chars().any(char::is_control);
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+    if name.is_empty() || long || controls {
         return Err(AuthError::Invalid(crate::domain::Invalid::new(
             "name",
             "must be 1..=80 characters, without control characters",

@@ -12,8 +12,12 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let s = raw.trim().to_lowercase();
         let bad = |m: &str| Err(Invalid::new("email", m));
+        // Bounded and checked as written, before trimming.
+        if raw.chars().count() > 254 || raw.chars().any(char::is_control) {
+            return bad("must be 1..=254 characters, without control characters");
+        }
+        let s = raw.trim().to_lowercase();
         if s.is_empty() || s.len() > 254 {
             return bad("must be 1..=254 characters");
         }

@@ -49,13 +49,16 @@ pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let s = raw.trim();
-        let len = s.chars().count();
-        if len == 0 || len > 120 {
+        // Checked as written (trimming would hide padding and U+0085), then trimmed.
+        if raw.len() > 480 || raw.chars().count() > 120 {
             return Err(Invalid::new("name", "must be 1..=120 characters"));
         }
-        if s.chars().any(char::is_control) {
+        if raw.chars().any(char::is_control) {
             return Err(Invalid::new("name", "must not contain control characters"));
+        }
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(Invalid::new("name", "must be 1..=120 characters"));
         }
         Ok(Self(s.to_owned()))
     }

@@ -88,12 +88,12 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response {
     .await
 }
 
-fn repeated_parameter(req: &Request) -> Option<String> {
+fn repeated_parameter(route: &super::Route, req: &Request) -> Option<String> {
     let params = req.query_string_parameters();
     let mut seen = std::collections::HashSet::new();
     params
         .iter()
-        .find(|(name, _)| !seen.insert(*name))
+        .find(|(name, _)| !seen.insert(*name) && !super::routes::repeatable(route, name))
         .map(|(name, _)| name.to_owned())
 }
 
@@ -125,8 +125,9 @@ async fn route(
     else {
         return Err(ApiError::MethodNotAllowed { allow });
     };
-    // Every parameter is one value: a repeated one is refused, never half-read.
-    if let Some(name) = repeated_parameter(&req) {
+    // Every parameter is one value (a list filter may be repeated: each must match); any
+    // other repeated one is refused, never half-read.
+    if let Some(name) = repeated_parameter(route, &req) {
         return Err(ApiError::BadRequest(format!(
             "query parameter {name} is given more than once"
         )));

@@ -19,9 +19,8 @@ pub const SLUG: &str = "^\\s*[A-Za-z0-9][A-Za-z0-9-]{1,38}[A-Za-z0-9]\\s*$";
 /// A ULID, as ids are written.
 pub const ULID: &str = "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$";
 
-/// The ETag form `If-Match` must take: a version in quotes, optionally weak.
-pub const IF_MATCH_PATTERN: &str = r#"^\s*(W/)?"[0-9]{1,19}"\s*$"#;
-const IF_MATCH_OPTIONAL: &str = r#"^\s*((W/)?"[0-9]{1,19}")?\s*$"#;
+/// The ETag form `If-Match` must take: a version in quotes, optionally weak (or nothing).
+pub const IF_MATCH_PATTERN: &str = r#"^\s*((W/)?"[0-9]{1,19}")?\s*$"#;
 
 /// An operation's shape, as far as the shared layers care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,9 +204,10 @@ fn complete_operation(method: &str, op: &mut Value) {
     let takes = shape(op);
     if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in params.iter_mut() {
-            shared_parameter(method, p);
+            shared_parameter(p);
         }
     }
+    name_the_version(method, op);
     let responses = op
         .as_object_mut()
         .map(|o| o.entry("responses").or_insert_with(|| json!({})));
@@ -233,18 +233,39 @@ fn complete_operation(method: &str, op: &mut Value) {
     }
 }
 
-/// Parameters every route reads the same way carry the same constraints everywhere. A change
-/// must say which version it changes (428 otherwise); a delete may.
-fn shared_parameter(method: &str, p: &mut Value) {
+/// A version is named one of three ways: `If-Match`, `?version=`, or the body's `version`. A
+/// change must use one (428 otherwise), a delete may; which one is the client's choice, so
+/// none is `required` and the rule is stated as `x-rules`.
+fn name_the_version(method: &str, op: &mut Value) {
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    if !params.iter().any(|p| p["name"] == "If-Match") {
+        return;
+    }
+    if !params.iter().any(|p| p["name"] == "version") {
+        params.push(json!({"name": "version", "in": "query", "required": false,
+            "description": "the version read, instead of If-Match",
+            "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX}}));
+    }
+    if method == "delete" {
+        return;
+    }
+    let rule = json!({"rule": "version_required",
+        "header": "If-Match", "query": "version", "body": "version"});
+    match op.get_mut("x-rules").and_then(Value::as_array_mut) {
+        Some(rules) => rules.push(rule),
+        None => op["x-rules"] = json!([rule]),
+    }
+}
+
+/// Parameters every route reads the same way carry the same constraints everywhere.
+fn shared_parameter(p: &mut Value) {
     let name = p["name"].as_str().unwrap_or_default().to_owned();
     let schema: Map<String, Value> = match (name.as_str(), p["in"].as_str()) {
-        // A delete may name no version: an empty If-Match is the same as none.
-        ("If-Match", Some("header")) if method == "delete" => {
-            p["required"] = Value::Bool(false);
-            json!({"type": "string", "pattern": IF_MATCH_OPTIONAL, "example": "\"1\""})
-        }
+        // An empty If-Match names no version: the same as none.
         ("If-Match", Some("header")) => {
-            p["required"] = Value::Bool(true);
+            p["required"] = Value::Bool(false);
             json!({"type": "string", "pattern": IF_MATCH_PATTERN, "example": "\"1\""})
         }
         ("limit", Some("query")) => json!({"type": "integer", "minimum": 1, "maximum": 100}),

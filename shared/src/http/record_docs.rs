@@ -158,8 +158,15 @@ fn input_schema(kind: &Kind, creating: bool) -> Value {
             json!({"type": "object", "description": "custom values by field id; null clears"}),
         );
     }
+    if !creating {
+        props.insert(
+            "version".into(),
+            json!({"type": "integer", "minimum": 0, "maximum": u64::MAX,
+                   "description": "the version read, if not sent as If-Match or ?version="}),
+        );
+    }
     let mut s = json!({"type": "object", "properties": props, "additionalProperties": false});
-    state_rules(kind, &mut s);
+    state_rules(kind, creating, &mut s);
     if creating {
         let required: Vec<&str> = kind
             .fields
@@ -173,7 +180,7 @@ fn input_schema(kind: &Kind, creating: bool) -> Value {
 }
 
 /// How a change names the version it was made against.
-pub const IF_MATCH_DOC: &str = "the ETag read. (Clients that cannot set headers may instead send the version read as `version` in the body, or as `?version=` on a delete.)";
+pub const IF_MATCH_DOC: &str = "the ETag read; or send the version read as `?version=` or as the body's `version`. A change must name one (428 otherwise); a delete may.";
 
 /// A field's schema when it must hold something.
 fn filled(kind: &Kind, name: &str) -> Value {
@@ -190,10 +197,10 @@ fn filled(kind: &Kind, name: &str) -> Value {
     s
 }
 
-/// The kind's rules between fields, in a write's schema: what JSON Schema can say as
-/// constraints, and every rule as `x-rules` (what it cannot say, such as one number being at
-/// least another, is stated there only).
-fn state_rules(kind: &Kind, schema: &mut Value) {
+/// The kind's rules between fields, in a write's schema: every rule as `x-rules`, and, on a
+/// create, what JSON Schema can say as constraints. A change's rules hold on the record as it
+/// will be stored (the body merged into what is there), which a body's schema cannot say.
+fn state_rules(kind: &Kind, creating: bool, schema: &mut Value) {
     let mut all_of = Vec::new();
     let mut stated = Vec::new();
     for rule in kind.rules {
@@ -203,10 +210,12 @@ fn state_rules(kind: &Kind, schema: &mut Value) {
                 when,
                 values,
             } => {
-                all_of.push(json!({"anyOf": [
-                    {"properties": {when: {"not": {"enum": values}}}},
-                    {"required": [field], "properties": {field: filled(kind, field)}},
-                ]}));
+                if creating {
+                    all_of.push(json!({"anyOf": [
+                        {"properties": {when: {"not": {"enum": values}}}},
+                        {"required": [field], "properties": {field: filled(kind, field)}},
+                    ]}));
+                }
                 stated.push(json!({"rule": "required_when", "field": field, "when": when, "values": values}));
             }
             Rule::Reserved {
@@ -215,8 +224,9 @@ fn state_rules(kind: &Kind, schema: &mut Value) {
                 with,
                 via,
             } => {
-                if let Some(Value::Array(options)) =
-                    schema.pointer_mut(&format!("/properties/{field}/enum"))
+                if creating
+                    && let Some(Value::Array(options)) =
+                        schema.pointer_mut(&format!("/properties/{field}/enum"))
                 {
                     options.retain(|o| o != value);
                 }
@@ -318,8 +328,12 @@ fn list_params(kind: &Kind) -> Vec<Value> {
                     params.push(json!({"name": format!("{}{suffix}", f.name), "in": "query", "schema": item}));
                 }
             }
+            Some("contains") => params.push(json!({"name": f.name, "in": "query",
+                "schema": {"type": "array", "items": item, "maxItems": 20},
+                "style": "form", "explode": true,
+                "description": "contains each value given (repeat the parameter for more)"})),
             Some(_) => params.push(json!({"name": f.name, "in": "query", "schema": item,
-                "description": "equals (for lists: contains)"})),
+                "description": "equals"})),
             None => {}
         }
     }

@@ -70,41 +70,51 @@ pub(super) fn no_content() -> HandlerResult {
 }
 
 /// The version a change is made against: `If-Match: "<n>"`, `?version=<n>`, or the body's
-/// `version` field (taken out of the body).
+/// `version` field (taken out of the body), in that order. Each one given must be well formed.
 pub(super) fn expected_version(
     req: &Request,
     body: Option<&mut Attrs>,
 ) -> Result<Option<u64>, ApiError> {
-    let bad = || ApiError::BadRequest("If-Match must be the ETag of the record".into());
+    let bad_tag = || ApiError::BadRequest("If-Match must be the ETag of the record".into());
+    let bad_number = || ApiError::BadRequest("version must be a whole number".into());
     let header = req
         .headers()
         .get(http::header::IF_MATCH)
-        .map(|v| v.to_str().map_err(|_| bad()))
-        .transpose()?;
-    let from_body = body.and_then(|b| b.remove("version"));
-    // An empty If-Match names no version: the same as none.
-    if let Some(h) = header.map(str::trim).filter(|h| !h.is_empty()) {
-        // Exactly the documented ETag form: `"<n>"`, or weak `W/"<n>"`.
-        let quoted = h.strip_prefix("W/").unwrap_or(h);
-        let digits = quoted
-            .strip_prefix('"')
-            .and_then(|q| q.strip_suffix('"'))
-            .filter(|d| !d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(bad)?;
-        return digits.parse::<u64>().map(Some).map_err(|_| bad());
-    }
-    if let Some(q) = req.query_string_parameters().first("version") {
-        return q
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| ApiError::BadRequest("version must be a whole number".into()));
-    }
-    from_body
-        .map(|v| {
-            v.as_u64()
-                .ok_or_else(|| ApiError::BadRequest("version must be a whole number".into()))
+        .map(|v| v.to_str().map_err(|_| bad_tag()))
+        .transpose()?
+        .map(str::trim)
+        // An empty If-Match names no version: the same as none.
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            // Exactly the documented ETag form: `"<n>"`, or weak `W/"<n>"`.
+            let quoted = h.strip_prefix("W/").unwrap_or(h);
+            quoted
+                .strip_prefix('"')
+                .and_then(|q| q.strip_suffix('"'))
+                .filter(|d| !d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|d| d.parse::<u64>().ok())
+                .ok_or_else(bad_tag)
         })
-        .transpose()
+        .transpose()?;
+    let query = req
+        .query_string_parameters()
+        .first("version")
+        .map(|q| q.parse::<u64>().map_err(|_| bad_number()))
+        .transpose()?;
+    let from_body = body
+        .and_then(|b| b.remove("version"))
+        .map(|v| {
+            // JSON has one number type: 3.0 is version 3.
+            v.as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15)
+                        .map(|f| f as u64)
+                })
+                .ok_or_else(bad_number)
+        })
+        .transpose()?;
+    Ok(header.or(query).or(from_body))
 }
 
 pub(super) fn path_id(req: &Request) -> String {

@@ -28,6 +28,18 @@ pub struct Route {
     pub handler: Handler,
 }
 
+/// Whether `name` may be given more than once on `route`: a record list's filters on list
+/// fields (tags, ids), where each given value must be contained.
+pub fn repeatable(route: &Route, name: &str) -> bool {
+    route.method == Method::GET
+        && crate::app::records::kinds::ALL.iter().any(|kind| {
+            route.path.strip_prefix('/') == Some(kind.plural)
+                && kind.field(name).is_some_and(|f| {
+                    crate::app::records::query::filter_shape(f.ty) == Some("contains")
+                })
+        })
+}
+
 /// The `function` of routes that are never deployed.
 pub const LOCAL_ONLY: &str = "local";
 

@@ -85,6 +85,40 @@ impl RedbTable {
         .await
     }
 
+    /// Every stored item of partition `pk` and of the partitions under it (`<pk>#…`), in key
+    /// order, as raw bytes: for checks that nothing of a brand changed, audit months included
+    /// (the `Table` port queries one partition at a time).
+    pub async fn dump_partitions(
+        &self,
+        pk: &str,
+    ) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+        let db = self.db.clone();
+        let pk = pk.to_owned();
+        blocking(
+            move || {
+                let txn = db.begin_read().map_err(unavailable)?;
+                let items = txn.open_table(ITEMS).map_err(unavailable)?;
+                let under = format!("{pk}#");
+                // '$' sorts right after '#': the range covers `pk` and every `pk#…`.
+                let end = format!("{pk}$");
+                let range = items
+                    .range((pk.as_str(), "")..(end.as_str(), ""))
+                    .map_err(unavailable)?;
+                let mut out = Vec::new();
+                for entry in range {
+                    let (k, v) = entry.map_err(unavailable)?;
+                    let (p, sk) = k.value();
+                    if p == pk || p.starts_with(&under) {
+                        out.push((p.to_owned(), sk.to_owned(), v.value().to_vec()));
+                    }
+                }
+                Ok(out)
+            },
+            StoreError::Unavailable,
+        )
+        .await
+    }
+
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&WriteTransaction, i64) -> Result<T, StoreError> + Send + 'static,

@@ -164,9 +164,10 @@ pub async fn reset_mail(
     requested_at: i64,
     client: &Client,
 ) -> Result<Option<Mail>, AuthError> {
-    // A link asked for longer ago than a link lives is of no use to anyone.
+    // A link asked for longer ago than a link lives is of no use to anyone (a minute's margin
+    // for the clocks of the two functions).
     let lifetime = Purpose::ResetPassword.lifetime_secs();
-    if ctx.clock.now().timestamp() - requested_at > lifetime {
+    if ctx.clock.now().timestamp() - requested_at >= lifetime - 60 {
         return Ok(None);
     }
     let Ok(email) = Email::parse(email) else {
@@ -192,8 +193,9 @@ pub async fn reset_mail(
         one_time::Issued::SpentOrExpired => return Ok(None),
         one_time::Issued::Not => {}
     }
-    // Per account too, so nobody floods a mailbox from many addresses.
-    if rate_limit::hit(
+    // Per account too, so nobody floods a mailbox from many addresses. Only the limit ends
+    // the job quietly; a store that is briefly away is retried.
+    match rate_limit::hit(
         ctx,
         "reset-account",
         &user.to_string(),
@@ -201,9 +203,10 @@ pub async fn reset_mail(
         3600,
     )
     .await
-    .is_err()
     {
-        return Ok(None);
+        Ok(()) => {}
+        Err(AuthError::RateLimited { .. }) => return Ok(None),
+        Err(e) => return Err(e),
     }
     let store = one_time::store(
         ctx,
@@ -215,7 +218,8 @@ pub async fn reset_mail(
         ],
     );
     let writes = vec![
-        one_time::issued_marker(ctx, Purpose::ResetPassword, token),
+        // Remembered well past any delivery that could still carry the job.
+        one_time::issued_marker(Purpose::ResetPassword, token, requested_at + 2 * lifetime),
         store,
         audit::record(
             ctx,

@@ -78,10 +78,9 @@ fn issued_key(purpose: Purpose, hash: &str) -> Key {
     Key::new(format!("OTT#{hash}"), format!("{}#ISSUED", purpose.tag()))
 }
 
-/// The write that remembers `token` was issued, for as long as it could have lived (it fails
-/// if it was issued already).
-pub fn issued_marker(ctx: &Ctx, purpose: Purpose, token: &str) -> Write {
-    let until = ctx.clock.now().timestamp() + purpose.lifetime_secs();
+/// The write that remembers `token` was issued, until `until` (it fails if it was issued
+/// already).
+pub fn issued_marker(purpose: Purpose, token: &str, until: i64) -> Write {
     Write::Put {
         item: Item::new(issued_key(purpose, &token_hash(token))).with("expires_at", until),
         condition: Condition::Absent,

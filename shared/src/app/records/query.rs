@@ -23,6 +23,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// The most records one list reads.
 pub const MAX_SCAN: usize = 50_000;
@@ -31,6 +32,8 @@ pub const MAX_LIMIT: u32 = 100;
 
 /// Query parameters that are not filters.
 const RESERVED: &[&str] = &["q", "limit", "cursor", "sort"];
+/// How often one list filter may be given.
+const MAX_REPEATS: usize = 20;
 const META_RANGES: &[&str] = &["created_at", "updated_at"];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +98,16 @@ impl ListQuery {
             limit: DEFAULT_LIMIT,
             ..Default::default()
         };
+        // A list filter may be repeated (each value must be contained), a bounded number of
+        // times.
+        let mut given: HashMap<&str, usize> = HashMap::new();
+        for (name, _) in params {
+            let n = given.entry(name.as_str()).or_default();
+            *n += 1;
+            if *n > MAX_REPEATS {
+                return bad(format!("{name} may be given at most {MAX_REPEATS} times"));
+            }
+        }
         for (name, value) in params {
             match name.as_str() {
                 "q" => out.q = Some(value.trim().to_lowercase()).filter(|q| !q.is_empty()),

@@ -257,8 +257,9 @@ fn list(v: &Value) -> Result<&Vec<Value>, String> {
     v.as_array().ok_or_else(|| "must be an array".to_owned())
 }
 
+/// An id exactly as written (as documented: no padding).
 fn ulid(raw: &str) -> Result<String, String> {
-    ulid::Ulid::from_string(raw.trim())
+    ulid::Ulid::from_string(raw)
         .map(|u| u.to_string())
         .map_err(|_| "must be an id (ULID)".to_owned())
 }
@@ -365,10 +366,12 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
             let mut seen = HashSet::with_capacity(raw.len());
             let mut clean: Vec<String> = Vec::with_capacity(raw.len());
             for t in raw {
-                let t = string(t)?.trim();
-                if t.is_empty() || t.len() > 160 || t.chars().count() > 40 || !one_line(t) {
+                // As written (padding and all), then trimmed.
+                let t = string(t)?;
+                if t.len() > 160 || t.chars().count() > 40 || !one_line(t) || t.trim().is_empty() {
                     return Err("each tag is 1..=40 characters".into());
                 }
+                let t = t.trim();
                 let t = t.to_lowercase();
                 if seen.insert(t.clone()) {
                     clean.push(t);
@@ -381,10 +384,11 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
             let mut seen = HashSet::with_capacity(raw.len());
             let mut clean: Vec<String> = Vec::with_capacity(raw.len());
             for s in raw {
-                let s = string(s)?.trim();
-                if s.is_empty() || s.len() > 400 || s.chars().count() > 100 || !one_line(s) {
+                let s = string(s)?;
+                if s.len() > 400 || s.chars().count() > 100 || !one_line(s) || s.trim().is_empty() {
                     return Err("each entry is 1..=100 characters".into());
                 }
+                let s = s.trim();
                 if seen.insert(s) {
                     clean.push(s.to_owned());
                 }
@@ -392,7 +396,7 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
             Value::from(clean)
         }
         Ty::Member => Value::from(
-            UserId::parse(string(v)?.trim())
+            UserId::parse(string(v)?)
                 .map_err(|_| "must be a member's user id".to_owned())?
                 .to_string(),
         ),
