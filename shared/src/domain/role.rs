@@ -64,6 +64,20 @@ impl Permission {
         )
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ManageBrand => "manage_brand",
+            Permission::ManageMembers => "manage_members",
+            Permission::ManageApiKeys => "manage_api_keys",
+            Permission::ManageConnections => "manage_connections",
+            Permission::ViewAudit => "view_audit",
+            Permission::ExportData => "export_data",
+            Permission::ConfigureRecords => "configure_records",
+            Permission::WriteAllRecords => "write_all_records",
+            Permission::WriteAssignedRecords => "write_assigned_records",
+        }
+    }
+
     pub const ALL: [Permission; 9] = [
         Permission::ManageBrand,
         Permission::ManageMembers,

@@ -33,6 +33,10 @@ pub struct Principal {
 /// The caller's `BrandScope`: an API key's own brand and role, or the signed-in user's active
 /// brand with the role their membership has now.
 pub async fn scope(ctx: &Ctx, req: &Request) -> Result<crate::app::tenancy::BrandScope, ApiError> {
+    // The route's guard established it already.
+    if let Some(scope) = req.extensions().get::<crate::app::tenancy::BrandScope>() {
+        return Ok(scope.clone());
+    }
     let token = bearer(req)?;
     if token.starts_with(crate::app::api_keys::KEY_PREFIX) {
         return Ok(crate::app::tenancy::scope_for_key(ctx, token).await?);
@@ -63,6 +67,10 @@ pub(crate) fn client(req: &Request) -> Client {
 
 /// Resolves `Authorization: Bearer <access token>` to a live session, or 401.
 pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
+    // The route's guard established it already.
+    if let Some(me) = req.extensions().get::<Principal>() {
+        return Ok(me.clone());
+    }
     let token = bearer(req)?;
     let claims = tokens::verify(ctx, token).await?;
     let user = UserId::parse(&claims.sub).map_err(|_| ApiError::Unauthorized)?;

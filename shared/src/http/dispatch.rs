@@ -139,7 +139,8 @@ async fn route(
     req.extensions_mut()
         .insert(RequestId(request_id.to_owned()));
     req.extensions_mut().insert(client);
-    let req = req.with_path_parameters(params.into_iter().collect::<HashMap<_, _>>());
+    let mut req = req.with_path_parameters(params.into_iter().collect::<HashMap<_, _>>());
+    super::guard::enforce(ctx, route.guard, &mut req).await?;
     let handler = route.handler;
     // A panic in a handler is a bug; it must cost one request, not the whole instance.
     match std::panic::AssertUnwindSafe(handler(ctx, req))

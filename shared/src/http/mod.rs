@@ -10,6 +10,7 @@ pub mod brands;
 mod cors;
 mod dispatch;
 pub mod files;
+pub mod guard;
 mod json;
 pub mod meta;
 pub mod openapi;
@@ -22,6 +23,7 @@ pub mod routes;
 pub mod transfer;
 
 pub use dispatch::{PeerAddr, handle};
+pub use guard::Guard;
 pub use json::{json_body, json_response, whole_number};
 pub use problem::{ApiError, FieldError, Problem};
 pub use routes::{ROUTES, Route};

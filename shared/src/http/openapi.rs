@@ -314,6 +314,22 @@ mod tests {
     }
 
     #[test]
+    fn security_is_the_guard_column() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        for r in ROUTES.iter() {
+            let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
+            assert_eq!(op["x-guard"], r.guard.describe(), "{} {}", r.method, r.path);
+            assert_eq!(
+                op.get("security").is_some(),
+                r.guard.needs_credentials(),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    #[test]
     fn every_route_is_documented_and_every_documented_path_is_routed() {
         let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
         let paths = doc["paths"].as_object().unwrap();

@@ -150,6 +150,26 @@ fn operation_rules(path: &str, method: &str) -> Option<Value> {
     }
 }
 
+/// An operation's `security` (and so its 401/403) comes from its route's guard, named as
+/// `x-guard`; what a handler's annotation said does not count.
+fn guarded(path: &str, method: &str, op: &mut Value) {
+    let Some(route) = super::ROUTES
+        .iter()
+        .find(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method))
+    else {
+        return;
+    };
+    let Some(op) = op.as_object_mut() else {
+        return;
+    };
+    op.insert("x-guard".into(), Value::from(route.guard.describe()));
+    if route.guard.needs_credentials() {
+        op.insert("security".into(), json!([{"bearer": []}]));
+    } else {
+        op.remove("security");
+    }
+}
+
 /// `from` and `to` of the audit trail: a date or an RFC 3339 time.
 fn time_schema() -> Value {
     json!({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
@@ -164,6 +184,7 @@ pub fn complete(doc: &mut Value) {
                 continue;
             };
             for (method, op) in item.iter_mut() {
+                guarded(path, method, op);
                 if let Some(rules) = operation_rules(path, method) {
                     op["x-rules"] = rules;
                 }

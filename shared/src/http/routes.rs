@@ -2,6 +2,7 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
+use super::guard::Guard;
 use super::records::{
     self, Companies, Contacts, CustomFields, Enquiries, Files, Notes, Projects, Resource, Stages,
     Tasks,
@@ -25,6 +26,8 @@ pub struct Route {
     /// The function package (under `functions/`) that serves this route in AWS, or
     /// [`LOCAL_ONLY`] for developer routes the local stack alone serves.
     pub function: &'static str,
+    /// Who may call it; the dispatcher checks before the handler runs.
+    pub guard: Guard,
     pub handler: Handler,
 }
 
@@ -69,198 +72,231 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
             method: Method::GET,
             path: "/health",
             function: "api-health",
+            guard: Guard::Public,
             handler: handler!(meta::health),
         },
         Route {
             method: Method::GET,
             path: "/openapi.json",
             function: "api-health",
+            guard: Guard::Public,
             handler: handler!(meta::openapi_json),
         },
         Route {
             method: Method::POST,
             path: "/auth/signup",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::signup),
         },
         Route {
             method: Method::POST,
             path: "/auth/login",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::login),
         },
         Route {
             method: Method::POST,
             path: "/auth/refresh",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::refresh),
         },
         Route {
             method: Method::POST,
             path: "/auth/logout",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::logout),
         },
         Route {
             method: Method::GET,
             path: "/auth/sessions",
             function: "api-auth",
+            guard: Guard::User,
             handler: handler!(auth::list_sessions),
         },
         Route {
             method: Method::DELETE,
             path: "/auth/sessions/{id}",
             function: "api-auth",
+            guard: Guard::User,
             handler: handler!(auth::revoke_session),
         },
         Route {
             method: Method::GET,
             path: "/me",
             function: "api-auth",
+            guard: Guard::User,
             handler: handler!(auth::me),
         },
         Route {
             method: Method::GET,
             path: "/.well-known/jwks.json",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::jwks),
         },
         Route {
             method: Method::POST,
             path: "/auth/verify-email",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::verify_email),
         },
         Route {
             method: Method::POST,
             path: "/auth/password/reset-request",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::reset_request),
         },
         Route {
             method: Method::POST,
             path: "/auth/password/reset",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::reset_password),
         },
         Route {
             method: Method::POST,
             path: "/auth/password/change",
             function: "api-auth",
+            guard: Guard::User,
             handler: handler!(auth::change_password),
         },
         Route {
             method: Method::PATCH,
             path: "/me",
             function: "api-auth",
+            guard: Guard::User,
             handler: handler!(auth::update_me),
         },
         Route {
             method: Method::DELETE,
             path: "/me",
             function: "api-auth",
+            guard: Guard::User,
             handler: handler!(auth::delete_me),
         },
         Route {
             method: Method::POST,
             path: "/brands/{id}/invitations",
             function: "api-brands",
+            guard: Guard::MEMBER,
             handler: handler!(brands::invite),
         },
         Route {
             method: Method::POST,
             path: "/invitations/{token}/accept",
             function: "api-brands",
+            guard: Guard::User,
             handler: handler!(brands::accept_invitation),
         },
         Route {
             method: Method::POST,
             path: "/api-keys",
             function: "api-brands",
+            guard: Guard::MEMBER,
             handler: handler!(api_keys::create),
         },
         Route {
             method: Method::GET,
             path: "/api-keys",
             function: "api-brands",
+            guard: Guard::MEMBER,
             handler: handler!(api_keys::list),
         },
         Route {
             method: Method::DELETE,
             path: "/api-keys/{id}",
             function: "api-brands",
+            guard: Guard::MEMBER,
             handler: handler!(api_keys::revoke),
         },
         Route {
             method: Method::POST,
             path: "/auth/apple",
             function: "api-auth",
+            guard: Guard::Public,
             handler: handler!(auth::apple),
         },
         Route {
             method: Method::GET,
             path: "/admin/brands",
             function: "api-admin",
+            guard: Guard::Operator,
             handler: handler!(admin::brands),
         },
         Route {
             method: Method::GET,
             path: "/admin/brands/{id}/members",
             function: "api-admin",
+            guard: Guard::Operator,
             handler: handler!(admin::members),
         },
         Route {
             method: Method::POST,
             path: "/admin/brands/{id}/suspend",
             function: "api-admin",
+            guard: Guard::Operator,
             handler: handler!(admin::suspend),
         },
         Route {
             method: Method::POST,
             path: "/admin/brands/{id}/restore",
             function: "api-admin",
+            guard: Guard::Operator,
             handler: handler!(admin::restore),
         },
         Route {
             method: Method::GET,
             path: "/dev/outbox",
             function: "local",
+            guard: Guard::Local,
             handler: handler!(auth::outbox),
         },
         Route {
             method: Method::POST,
             path: "/auth/switch-brand",
             function: "api-brands",
+            guard: Guard::User,
             handler: handler!(brands::switch),
         },
         Route {
             method: Method::POST,
             path: "/brands",
             function: "api-brands",
+            guard: Guard::User,
             handler: handler!(brands::create),
         },
         Route {
             method: Method::GET,
             path: "/brands",
             function: "api-brands",
+            guard: Guard::User,
             handler: handler!(brands::mine),
         },
         Route {
             method: Method::GET,
             path: "/brands/{id}/members",
             function: "api-brands",
+            guard: Guard::MEMBER,
             handler: handler!(brands::members),
         },
         Route {
             method: Method::PATCH,
             path: "/brands/{id}/members/{user_id}",
             function: "api-brands",
+            guard: Guard::MEMBER,
             handler: handler!(brands::change_role),
         },
         Route {
             method: Method::DELETE,
             path: "/brands/{id}/members/{user_id}",
             function: "api-brands",
+            guard: Guard::MEMBER,
             handler: handler!(brands::remove),
         },
     ];
@@ -276,6 +312,7 @@ fn crud<R: Resource>(function: &'static str) -> [Route; 5] {
         method,
         path,
         function,
+        guard: Guard::MEMBER,
         handler,
     };
     [
@@ -294,6 +331,7 @@ fn crm_routes() -> Vec<Route> {
         method,
         path,
         function: CRM,
+        guard: Guard::MEMBER,
         handler,
     };
     let mut routes: Vec<Route> = [
@@ -343,11 +381,14 @@ fn crm_routes() -> Vec<Route> {
         ),
         route(Method::POST, "/files", handler!(files::upload)),
         route(Method::GET, "/audit", handler!(audit::list)),
-        route(
-            Method::POST,
-            "/public/{brand_slug}/enquiries",
-            handler!(public::enquiry),
-        ),
+        Route {
+            guard: Guard::Public,
+            ..route(
+                Method::POST,
+                "/public/{brand_slug}/enquiries",
+                handler!(public::enquiry),
+            )
+        },
         route(
             Method::POST,
             "/imports/contacts",
