@@ -60,20 +60,13 @@ fn lookup_key(hash: &str) -> Key {
     Key::new(format!("APIKEY#{hash}"), "KEY")
 }
 
-fn text(item: &Item, name: &str) -> String {
-    item.get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
 fn view(item: &Item) -> Option<ApiKeyView> {
     Some(ApiKeyView {
         id: item.key.sk.strip_prefix("APIKEY#")?.to_owned(),
-        name: text(item, "name"),
-        role: Role::parse(&text(item, "role")).ok()?,
-        prefix: text(item, "prefix"),
-        created_at: text(item, "created_at"),
+        name: item.text("name"),
+        role: Role::parse(&item.text("role")).ok()?,
+        prefix: item.text("prefix"),
+        created_at: item.text("created_at"),
         expires_at: item
             .get("expires")
             .and_then(Value::as_i64)
@@ -261,7 +254,7 @@ async fn revoke_record(
             condition: Condition::VersionEquals(version),
         },
         Write::Delete {
-            key: lookup_key(&text(record, "hash")),
+            key: lookup_key(&record.text("hash")),
             condition: Condition::None,
         },
         audit::record_as(ctx, actor, "apikey.revoked", &subject, client),
@@ -283,10 +276,10 @@ pub async fn resolve(ctx: &Ctx, presented: &str) -> Result<Option<ResolvedKey>, 
     let Some(lookup) = ctx.table.get(&lookup_key(&token_hash(presented))).await? else {
         return Ok(None);
     };
-    let Ok(brand) = BrandId::parse(&text(&lookup, "brand")) else {
+    let Ok(brand) = BrandId::parse(&lookup.text("brand")) else {
         return Ok(None);
     };
-    let id = text(&lookup, "id");
+    let id = lookup.text("id");
     let key = record_key(&brand, &id);
     let Some(record) = ctx.table.get(&key).await? else {
         return Ok(None);
@@ -300,8 +293,8 @@ pub async fn resolve(ctx: &Ctx, presented: &str) -> Result<Option<ResolvedKey>, 
         return Ok(None);
     }
     let (Ok(role), Ok(created_by)) = (
-        Role::parse(&text(&record, "role")),
-        UserId::parse(&text(&record, "created_by")),
+        Role::parse(&record.text("role")),
+        UserId::parse(&record.text("created_by")),
     ) else {
         return Ok(None);
     };
@@ -341,7 +334,7 @@ pub async fn revoke_made_by(
     let records = ctx.table.query_all(brand_keys(brand), usize::MAX).await?;
     for record in records
         .iter()
-        .filter(|i| i.get("revoked_at").is_none() && text(i, "created_by") == creator)
+        .filter(|i| i.get("revoked_at").is_none() && i.text("created_by") == creator)
     {
         if revoke_record(ctx, brand, record, actor, Some("creator-left"), client).await? {
             revoked += 1;
@@ -359,7 +352,7 @@ pub async fn revoke_all_made_by(
     let memberships = Query::partition(keys::memberships_of(user)).on(crate::ports::Index::Gsi1);
     let mut revoked = 0;
     for m in ctx.table.query_all(memberships, usize::MAX).await? {
-        if let Ok(brand) = BrandId::parse(&text(&m, "GSI1SK")) {
+        if let Ok(brand) = BrandId::parse(&m.text("GSI1SK")) {
             revoked += revoke_made_by(ctx, &brand, user, &user.to_string(), client).await?;
         }
     }

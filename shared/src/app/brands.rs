@@ -78,13 +78,6 @@ impl From<BrandError> for crate::http::ApiError {
     }
 }
 
-fn text(item: &Item, name: &str) -> String {
-    item.get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
 fn member_item(brand: &BrandId, user: &UserId, role: Role, now: &str) -> Item {
     Item::new(keys::member(brand, user))
         .with("role", role.as_str())
@@ -166,20 +159,20 @@ pub async fn mine(ctx: &Ctx, user: &UserId) -> Result<Vec<BrandView>, BrandError
             )
             .await?;
         for m in page.items {
-            let Ok(brand) = BrandId::parse(&text(&m, "GSI1SK")) else {
+            let Ok(brand) = BrandId::parse(&m.text("GSI1SK")) else {
                 continue;
             };
             let (Some(b), Ok(role)) = (
                 ctx.table.get(&keys::brand(&brand)).await?,
-                Role::parse(&text(&m, "role")),
+                Role::parse(&m.text("role")),
             ) else {
                 continue;
             };
-            if text(&b, "status") == "active" {
+            if b.text("status") == "active" {
                 out.push(BrandView {
                     id: brand.to_string(),
-                    name: text(&b, "name"),
-                    slug: text(&b, "slug"),
+                    name: b.text("name"),
+                    slug: b.text("slug"),
                     role,
                 });
             }
@@ -207,7 +200,7 @@ pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, B
             let Ok(user) = UserId::parse(m.key.sk.trim_start_matches("MEMBER#")) else {
                 continue;
             };
-            let Ok(role) = Role::parse(&text(&m, "role")) else {
+            let Ok(role) = Role::parse(&m.text("role")) else {
                 continue;
             };
             let profile = ctx
@@ -217,7 +210,7 @@ pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, B
             let (name, email, email_verified) = profile
                 .map(|p| {
                     let verified = p.get("email_verified").and_then(Value::as_bool);
-                    (text(&p, "name"), text(&p, "email"), verified == Some(true))
+                    (p.text("name"), p.text("email"), verified == Some(true))
                 })
                 .unwrap_or_default();
             out.push(MemberView {
@@ -225,7 +218,7 @@ pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, B
                 name,
                 email,
                 role,
-                joined_at: text(&m, "joined_at"),
+                joined_at: m.text("joined_at"),
                 email_verified,
             });
         }
@@ -255,7 +248,7 @@ async fn target_role(ctx: &Ctx, brand: &BrandId, user: &UserId) -> Result<(Role,
         .get(&keys::member(brand, user))
         .await?
         .ok_or(BrandError::NoSuchMember)?;
-    let role = Role::parse(&text(&member, "role")).map_err(|_| BrandError::NoSuchMember)?;
+    let role = Role::parse(&member.text("role")).map_err(|_| BrandError::NoSuchMember)?;
     Ok((role, member.version().unwrap_or(0)))
 }
 

@@ -8,7 +8,7 @@ use crate::app::brands::{BrandError, MemberView};
 use crate::app::tenancy::{ScopeError, operator_scope};
 use crate::domain::{BrandId, Email, Permission, Role, UserId};
 use crate::keys;
-use crate::ports::{Condition, Index, Item, Query, Update, Write};
+use crate::ports::{Condition, Index, Query, Update, Write};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,13 +19,6 @@ pub struct PlatformBrand {
     pub slug: String,
     pub status: String,
     pub created_at: String,
-}
-
-fn text(item: &Item, name: &str) -> String {
-    item.get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Checks that the user is a platform operator now.
@@ -84,11 +77,11 @@ pub async fn list_brands(
             .await?;
         for b in page.items {
             out.push(PlatformBrand {
-                id: text(&b, "GSI2SK"),
-                name: text(&b, "name"),
-                slug: text(&b, "slug"),
-                status: text(&b, "status"),
-                created_at: text(&b, "created_at"),
+                id: b.text("GSI2SK"),
+                name: b.text("name"),
+                slug: b.text("slug"),
+                status: b.text("status"),
+                created_at: b.text("created_at"),
             });
         }
         match page.next {

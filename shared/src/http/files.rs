@@ -54,16 +54,12 @@ pub async fn content(ctx: &Ctx, req: Request) -> HandlerResult {
     let scope = scope(ctx, &req).await?;
     let (meta, blob) = files::download(ctx, &scope, &path_id(&req)).await?;
     let name = meta["name"].as_str().unwrap_or("file");
-    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     http::Response::builder()
         .status(StatusCode::OK)
         .header(http::header::CONTENT_TYPE, blob.content_type)
         .header(
             http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename*=UTF-8''{}",
-                encoded.replace('+', "%20")
-            ),
+            super::download::attachment(name),
         )
         .header("x-content-type-options", "nosniff")
         .body(lambda_http::Body::Binary(blob.bytes.to_vec()))

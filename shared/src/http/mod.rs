@@ -9,6 +9,7 @@ pub mod auth;
 pub mod brands;
 mod cors;
 mod dispatch;
+mod download;
 pub mod files;
 pub mod guard;
 mod json;

@@ -114,7 +114,7 @@ pub async fn export_csv(ctx: &Ctx, req: Request) -> HandlerResult {
         .header(http::header::CONTENT_TYPE, "text/csv; charset=utf-8")
         .header(
             http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{entity}.csv\""),
+            super::download::attachment(&format!("{entity}.csv")),
         )
         .body(lambda_http::Body::Text(csv))
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -170,10 +170,7 @@ pub async fn download_export(ctx: &Ctx, req: Request) -> HandlerResult {
         .header(http::header::CONTENT_TYPE, blob.content_type)
         .header(
             http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"atelier-export-{}.json\"",
-                id.replace(['"', '\\'], "")
-            ),
+            super::download::attachment(&format!("atelier-export-{id}.json")),
         )
         .body(lambda_http::Body::Binary(blob.bytes.to_vec()))
         .map_err(|e| ApiError::Internal(e.to_string()))

@@ -66,6 +66,14 @@ impl Item {
         self.attrs.get(name)
     }
 
+    /// A string attribute, or "" when it is absent or not a string.
+    pub fn text(&self, name: &str) -> String {
+        self.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     pub fn version(&self) -> Option<u64> {
         self.attrs.get(VERSION).and_then(Value::as_u64)
     }

@@ -47,13 +47,6 @@ pub struct Granted {
     pub refresh_expires_in: i64,
 }
 
-fn text(item: &Item, name: &str) -> String {
-    item.get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Starts a session for a user who just proved who they are; `extra` joins the transaction.
 pub async fn start(
     ctx: &Ctx,
@@ -124,20 +117,20 @@ pub async fn refresh(ctx: &Ctx, presented: &str, client: &Client) -> Result<Gran
     let Some(token) = ctx.table.get(&token_key(&hash)).await? else {
         return Err(AuthError::InvalidCredentials);
     };
-    let user = UserId::parse(&text(&token, "user")).map_err(|_| AuthError::InvalidCredentials)?;
-    let session = text(&token, "session");
+    let user = UserId::parse(&token.text("user")).map_err(|_| AuthError::InvalidCredentials)?;
+    let session = token.text("session");
     let key = session_key(&user, &session);
     let Some(family) = ctx.table.get(&key).await? else {
         return Err(AuthError::InvalidCredentials); // revoked or expired
     };
     let now = ctx.clock.now();
-    if text(&family, "current") != hash {
+    if family.text("current") != hash {
         let rotated_at = family
             .get("rotated_at")
             .and_then(Value::as_i64)
             .unwrap_or(i64::MIN);
         let recent_previous =
-            text(&family, "previous") == hash && now.timestamp() - rotated_at <= GRACE_SECS;
+            family.text("previous") == hash && now.timestamp() - rotated_at <= GRACE_SECS;
         if !recent_previous {
             revoke(
                 ctx,
@@ -198,7 +191,7 @@ pub async fn refresh(ctx: &Ctx, presented: &str, client: &Client) -> Result<Gran
         Err(e) => return Err(e.into()),
     }
     // The role is re-read: a change takes effect at the next refresh, a removal drops the brand.
-    let brand = match BrandId::parse(&text(&family, "brand")) {
+    let brand = match BrandId::parse(&family.text("brand")) {
         Ok(b) => crate::app::tenancy::membership(ctx, &b, &user)
             .await?
             .map(|role| (b, role)),
@@ -242,8 +235,8 @@ pub async fn session_of(ctx: &Ctx, presented: &str) -> Result<Option<(UserId, St
     let Some(token) = ctx.table.get(&token_key(&token_hash(presented))).await? else {
         return Ok(None);
     };
-    let user = UserId::parse(&text(&token, "user")).map_err(|_| AuthError::InvalidCredentials)?;
-    Ok(Some((user, text(&token, "session"))))
+    let user = UserId::parse(&token.text("user")).map_err(|_| AuthError::InvalidCredentials)?;
+    Ok(Some((user, token.text("session"))))
 }
 
 /// Whether a session is still live (not revoked, not expired).
@@ -267,11 +260,11 @@ pub async fn list(ctx: &Ctx, user: &UserId, current: &str) -> Result<Vec<Session
             let id = item.key.sk.trim_start_matches("SESSION#").to_owned();
             out.push(SessionView {
                 current: id == current,
-                device: text(&item, "device"),
-                ip: text(&item, "ip"),
-                user_agent: text(&item, "user_agent"),
-                created_at: text(&item, "created_at"),
-                last_used_at: text(&item, "last_used_at"),
+                device: item.text("device"),
+                ip: item.text("ip"),
+                user_agent: item.text("user_agent"),
+                created_at: item.text("created_at"),
+                last_used_at: item.text("last_used_at"),
                 id,
             });
         }
