@@ -21,15 +21,26 @@ pub struct PlatformBrand {
     pub created_at: String,
 }
 
+/// A platform operator, checked just now. Only [`require_operator`] makes one, and only one
+/// opens an operator's scope in a brand (`tenancy::operator_scope`): no other code can mint
+/// a super-admin scope.
+pub struct Operator(UserId);
+
+impl Operator {
+    pub fn user(&self) -> &UserId {
+        &self.0
+    }
+}
+
 /// Checks that the user is a platform operator now.
-pub async fn require_operator(ctx: &Ctx, user: &UserId) -> Result<(), ScopeError> {
+pub async fn require_operator(ctx: &Ctx, user: &UserId) -> Result<Operator, ScopeError> {
     let profile = ctx.table.get(&accounts::profile_key(user)).await?;
     let operator = profile.is_some_and(|p| {
         p.get("status").and_then(Value::as_str) == Some("active")
             && p.get("platform_role").and_then(Value::as_str) == Some(Role::SuperAdmin.as_str())
     });
     if operator {
-        Ok(())
+        Ok(Operator(*user))
     } else {
         Err(ScopeError::Forbidden {
             role: Role::TeamMember,
@@ -141,7 +152,7 @@ pub async fn members(
     brand: &BrandId,
     client: &Client,
 ) -> Result<Vec<MemberView>, BrandError> {
-    require_operator(ctx, operator).await?;
+    let checked = require_operator(ctx, operator).await?;
     ctx.table
         .get(&keys::brand(brand))
         .await?
@@ -154,7 +165,7 @@ pub async fn members(
         client,
     )
     .await?;
-    crate::app::brands::members(ctx, &operator_scope(*brand, *operator)).await
+    crate::app::brands::members(ctx, &operator_scope(*brand, &checked)).await
 }
 
 /// Makes the account with this address a platform operator (the operator command).

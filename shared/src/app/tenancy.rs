@@ -189,11 +189,15 @@ pub(crate) async fn public_form_scope(
     }))
 }
 
-/// The platform operator's scope in a brand, for the audited platform routes only.
-pub(crate) fn operator_scope(brand: BrandId, operator: UserId) -> BrandScope {
+/// The platform operator's scope in a brand, for the audited platform routes only: it takes
+/// the proof `platform::require_operator` alone can give.
+pub(crate) fn operator_scope(
+    brand: BrandId,
+    operator: &crate::app::platform::Operator,
+) -> BrandScope {
     BrandScope {
         brand,
-        actor: Actor::User(operator),
+        actor: Actor::User(*operator.user()),
         role: Role::SuperAdmin,
     }
 }
