@@ -146,12 +146,7 @@ where
     let Some(n) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(de)? else {
         return Ok(None);
     };
-    let whole = n.as_i64().or_else(|| {
-        n.as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-            .map(|f| f as i64)
-    });
-    whole
+    crate::app::records::spec::whole_number(&Value::Number(n.clone()))
         .and_then(|w| T::try_from(w).ok())
         .map(Some)
         .ok_or_else(|| D::Error::custom(format!("{n} is not a whole number in range")))

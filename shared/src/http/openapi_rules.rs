@@ -178,29 +178,6 @@ fn time_schema() -> Value {
 /// Completes every operation's errors and shared parameters, and the request schemas'
 /// patterns.
 pub fn complete(doc: &mut Value) {
-    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
-        for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else {
-                continue;
-            };
-            for (method, op) in item.iter_mut() {
-                guarded(path, method, op);
-                if let Some(rules) = operation_rules(path, method) {
-                    op["x-rules"] = rules;
-                }
-                if path == "/audit"
-                    && let Some(Value::Array(params)) = op.get_mut("parameters")
-                {
-                    for p in params
-                        .iter_mut()
-                        .filter(|p| p["name"] == "from" || p["name"] == "to")
-                    {
-                        p["schema"] = time_schema();
-                    }
-                }
-            }
-        }
-    }
     if let Some(schemas) = doc.pointer_mut("/components/schemas") {
         for (schema, field, pattern) in FIELD_PATTERNS {
             if let Some(property) = schemas.pointer_mut(&format!("/{schema}/properties/{field}")) {
@@ -211,11 +188,25 @@ pub fn complete(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
         for (method, op) in item.iter_mut() {
+            guarded(path, method, op);
+            if let Some(rules) = operation_rules(path, method) {
+                op["x-rules"] = rules;
+            }
+            if path == "/audit"
+                && let Some(Value::Array(params)) = op.get_mut("parameters")
+            {
+                for p in params
+                    .iter_mut()
+                    .filter(|p| p["name"] == "from" || p["name"] == "to")
+                {
+                    p["schema"] = time_schema();
+                }
+            }
             complete_operation(method, op);
         }
     }

@@ -7,6 +7,7 @@ use super::routes::HandlerResult;
 use super::{ApiError, Request, Response, json_body, json_response};
 use crate::Ctx;
 use crate::app::records::query::{self, ListQuery};
+use crate::app::records::spec;
 use crate::app::records::store::{self, Attrs};
 use crate::app::records::{Kind, contacts, enquiries, kinds, timeline};
 use http::StatusCode;
@@ -106,11 +107,7 @@ pub(super) fn expected_version(
         .map(|v| {
             // JSON has one number type: 3.0 is version 3.
             v.as_u64()
-                .or_else(|| {
-                    v.as_f64()
-                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15)
-                        .map(|f| f as u64)
-                })
+                .or_else(|| spec::whole_number(&v).and_then(|n| u64::try_from(n).ok()))
                 .ok_or_else(bad_number)
         })
         .transpose()?;

@@ -272,6 +272,16 @@ pub fn parse_record_ref(raw: &str) -> Result<(String, String), String> {
     Ok((entity.to_owned(), ulid(id)?))
 }
 
+/// A JSON number that is whole: JSON has one number type, so `27.0` is the whole number 27
+/// (up to 2^53, where floats stop being exact).
+pub fn whole_number(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
+}
+
 /// Checks a non-null value against a type, returning its stored (normalised) form. Existence
 /// of referenced records and members is checked by the caller, which can read the table.
 pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
@@ -336,15 +346,7 @@ pub fn check(ty: Ty, v: &Value) -> Result<Value, String> {
             Value::from(s)
         }
         Ty::Int { min, max } => {
-            // JSON has one number type: 27.0 is the whole number 27.
-            let n = v
-                .as_i64()
-                .or_else(|| {
-                    v.as_f64()
-                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                        .map(|f| f as i64)
-                })
-                .ok_or_else(|| "must be a whole number".to_owned())?;
+            let n = whole_number(v).ok_or_else(|| "must be a whole number".to_owned())?;
             if n < min || n > max {
                 return Err(format!("must be {min}..={max}"));
             }
