@@ -52,6 +52,9 @@ pub struct AwsResources {
     pub mail_dlq_url: String,
     /// KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY) that signs access tokens.
     pub signing_key_id: String,
+    /// The role brand handles assume, tagged with their brand, to reach that brand's rows
+    /// only.
+    pub brand_data_role_arn: String,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +214,7 @@ impl Config {
                     mail_queue_url: need("ATELIER_MAIL_QUEUE_URL")?,
                     mail_dlq_url: need("ATELIER_MAIL_DLQ_URL")?,
                     signing_key_id: need("ATELIER_SIGNING_KEY_ID")?,
+                    brand_data_role_arn: need("ATELIER_BRAND_DATA_ROLE_ARN")?,
                 })
             }
         };

@@ -1,12 +1,13 @@
 //! `Ctx`: the ports, built once per cold start and shared by every handler.
 
-use crate::adapters::aws::{DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue};
+use crate::adapters::aws::{DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue, StsBrandTables};
 use crate::adapters::embedded::{
     self, DirBlobs, EmbeddedQueue, KeyFileCipher, KeyFileSigner, Outbox, QueueSettings, RedbTable,
 };
+use crate::adapters::fence::FencedTables;
 use crate::adapters::http::{AppleVerifier, ResendMailer};
 use crate::config::{Backend, Config, ConfigError};
-use crate::ports::{Blobs, Cipher, Clock, Mailer, Queue, Signer, SystemClock, Table};
+use crate::ports::{Blobs, BrandTables, Cipher, Clock, Mailer, Queue, Signer, SystemClock, Table};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,7 +43,12 @@ pub struct Embedded {
 pub struct Ctx {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
+    /// The table on the function's own credentials: platform rows (accounts, sessions,
+    /// slugs, limits) and the few cross-brand reads and writes sign-in, brand creation and
+    /// the operator need. Brand code never uses it: it gets a brand handle from its scope.
     pub table: Arc<dyn Table>,
+    /// Tables that reach one brand's rows only, for brand handles (`BrandScope::table`).
+    pub brand_tables: Arc<dyn BrandTables>,
     pub cipher: Arc<dyn Cipher>,
     pub signer: Arc<dyn Signer>,
     pub mailer: Arc<dyn Mailer>,
@@ -65,6 +71,8 @@ pub const EXPORTS_VISIBILITY: Duration = Duration::from_secs(900);
 /// retries inside each) before a job waits in the DLQ.
 pub const MAIL_MAX_RECEIVES: u32 = 5;
 pub const MAIL_VISIBILITY: Duration = Duration::from_secs(60);
+/// Brands whose DynamoDB clients (and assumed credentials) one instance keeps.
+pub const BRAND_CLIENTS_KEPT: usize = 256;
 
 impl Ctx {
     /// What a Lambda cold start calls.
@@ -123,6 +131,7 @@ impl Ctx {
             mailer,
             apple: apple(&config)?,
             clock,
+            brand_tables: Arc::new(FencedTables::new(table.clone())),
             table: table.clone(),
             cipher: Arc::new(cipher),
             signer: Arc::new(signer),
@@ -170,6 +179,13 @@ impl Ctx {
         Ok(Self {
             mailer,
             apple: apple(&config)?,
+            brand_tables: Arc::new(StsBrandTables::new(
+                sdk,
+                names.brand_data_role_arn,
+                names.table.clone(),
+                clock.clone(),
+                BRAND_CLIENTS_KEPT,
+            )),
             table: Arc::new(DynamoTable::new(
                 clients.dynamodb,
                 names.table,

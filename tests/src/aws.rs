@@ -45,6 +45,10 @@ pub async fn clients() -> &'static AwsClients {
         .await
 }
 
+/// The role brand handles assume (the emulator lets any role be assumed, and does not
+/// enforce its policy: `template.rs` checks the policy, `fence` its local twin).
+pub const BRAND_DATA_ROLE: &str = "arn:aws:iam::123456789012:role/atelier-BrandDataRole";
+
 /// A unique resource name, so concurrent tests never share emulator state.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())

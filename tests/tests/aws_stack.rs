@@ -33,6 +33,7 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
         mail_queue_url: mail,
         mail_dlq_url: mail_dlq,
         signing_key_id: aws::create_signing_key().await,
+        brand_data_role_arn: aws::BRAND_DATA_ROLE.into(),
     });
     config.resend = Some(atelier_core::config::Resend {
         api_key: "re_test".to_owned().into(),

@@ -349,7 +349,7 @@ impl Table for SabotagedAudit {
         let writes = writes
             .into_iter()
             .map(|w| match w {
-                Write::Put { item, .. } if item.key.pk.contains("#AUDIT#") => Write::Put {
+                Write::Put { item, .. } if item.key.pk().contains("#AUDIT#") => Write::Put {
                     item,
                     condition: Condition::Present,
                 },
@@ -374,7 +374,10 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
     let user = UserId::parse(me["id"].as_str().unwrap()).unwrap();
 
     let mut ctx = app.running.ctx.clone();
-    ctx.table = Arc::new(SabotagedAudit(ctx.table.clone()));
+    let sabotaged: Arc<dyn Table> = Arc::new(SabotagedAudit(ctx.table.clone()));
+    ctx.table = sabotaged.clone();
+    // Brand rows are written through brand handles, over the same (sabotaged) table.
+    ctx.brand_tables = Arc::new(atelier_core::adapters::fence::FencedTables::new(sabotaged));
     let scope = tenancy::scope(&ctx, &user, Some(&bloom)).await.unwrap();
     let fields = |v: Value| v.as_object().unwrap().clone();
     assert!(

@@ -86,7 +86,7 @@ async fn sqs_gmail_sync_event_dead_letters_the_poison_message_and_redelivery_cha
     );
     let before = ctx
         .table
-        .get(&keys::mailbox_notice(&brand, &mailbox))
+        .get(&keys::brand::mailbox_notice(&mailbox).in_brand(&brand))
         .await
         .unwrap()
         .unwrap();
@@ -97,7 +97,7 @@ async fn sqs_gmail_sync_event_dead_letters_the_poison_message_and_redelivery_cha
     assert!(again.batch_item_failures.is_empty());
     let after = ctx
         .table
-        .get(&keys::mailbox_notice(&brand, &mailbox))
+        .get(&keys::brand::mailbox_notice(&mailbox).in_brand(&brand))
         .await
         .unwrap()
         .unwrap();

@@ -26,7 +26,7 @@ async fn collect(f: &TableFixture, query: Query) -> Vec<String> {
         out.extend(page.items.iter().map(|i| {
             let (_, sk) = query.index.attr_names();
             if sk == "SK" {
-                i.key.sk.clone()
+                i.key.sk().to_owned()
             } else {
                 i.get(sk).unwrap().as_str().unwrap().to_owned()
             }
@@ -650,7 +650,7 @@ async fn a_cursor_only_continues_its_own_sort_range(f: &TableFixture) {
         .query(Query::partition("B#1").limit(1))
         .await
         .unwrap();
-    assert_eq!(all.items[0].key.sk, "A#1");
+    assert_eq!(all.items[0].key.sk(), "A#1");
     let forged = f
         .table
         .query(Query::partition("B#1").prefix("MSG#").after(all.next))

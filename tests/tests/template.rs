@@ -180,3 +180,102 @@ fn every_function_builds_with_cargo_lambda_on_arm64() {
         );
     }
 }
+
+/// A function's IAM statements: each `- Effect:` and the lines under it.
+fn statements(lines: &[String]) -> Vec<Vec<&str>> {
+    let mut out: Vec<Vec<&str>> = Vec::new();
+    let mut in_policies = false;
+    for l in lines {
+        if l.starts_with("Policies:") {
+            in_policies = true;
+            continue;
+        }
+        if !in_policies {
+            continue;
+        }
+        if l.starts_with("- Effect:") {
+            out.push(vec![l.as_str()]);
+        } else if let Some(s) = out.last_mut() {
+            s.push(l.as_str());
+        }
+    }
+    out
+}
+
+/// The second wall (issue 9, item 2): brand handles assume BrandDataRole with a brand tag,
+/// and that role reaches only the tagged brand's rows, files and secrets; the functions' own
+/// roles keep brand-row writes only where the work spans brands or platform rows.
+#[test]
+fn the_brand_data_role_reaches_one_brand_and_function_roles_keep_only_cross_brand_writes() {
+    let t = template();
+    let resources = resources(&t);
+    let role = &resources["BrandDataRole"];
+    let has = |needle: &str| role.iter().any(|l| l.contains(needle));
+    assert!(value(role, "Type").contains(&"AWS::IAM::Role"));
+    assert!(has("Action: [sts:AssumeRole, sts:TagSession]"));
+    assert!(
+        has("aws:RequestTag/brand: \"?*\""),
+        "no session without a brand tag"
+    );
+    assert!(has(
+        r#"dynamodb:LeadingKeys: ["B#${aws:PrincipalTag/brand}", "B#${aws:PrincipalTag/brand}#*"]"#
+    ));
+    assert!(has(r#""/brands/${aws:PrincipalTag/brand}/*""#));
+    assert!(has(
+        "kms:EncryptionContext:brand: ${aws:PrincipalTag/brand}"
+    ));
+    assert!(
+        !role.iter().any(|l| l.contains("\"B#*\"")),
+        "the role never reaches every brand"
+    );
+    assert!(value(role, "MaxSessionDuration").contains(&"3600"));
+
+    let env = |name: &str| {
+        t.lines()
+            .any(|l| l.trim() == format!("{name}: !GetAtt BrandDataRole.Arn"))
+    };
+    assert!(
+        env("ATELIER_BRAND_DATA_ROLE_ARN"),
+        "every function is told the role"
+    );
+
+    let functions = functions(&t);
+    let writes = [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ];
+    let mut writes_every_brand = BTreeSet::new();
+    let mut assumes = BTreeSet::new();
+    for (binary, (lines, _)) in &functions {
+        for s in statements(lines) {
+            let text = s.join("\n");
+            if text.contains("sts:AssumeRole") {
+                assert!(
+                    text.contains("!GetAtt BrandDataRole.Arn"),
+                    "{binary}: {text}"
+                );
+                assumes.insert(binary.as_str());
+            }
+            if text.contains("\"B#*\"") && writes.iter().any(|w| text.contains(w)) {
+                writes_every_brand.insert(binary.as_str());
+            }
+        }
+    }
+    // Membership, invitations, API keys and slugs commit with platform rows; the operator's
+    // routes are cross-brand. Everything else writes brand rows on a brand's credentials.
+    assert_eq!(
+        writes_every_brand,
+        BTreeSet::from(["api-admin", "api-brands"])
+    );
+    assert_eq!(
+        assumes,
+        BTreeSet::from([
+            "api-admin",
+            "api-brands",
+            "api-crm",
+            "brand-export",
+            "gmail-sync"
+        ])
+    );
+}

@@ -3,4 +3,5 @@
 pub mod aws;
 pub mod embedded;
 pub(crate) mod envelope;
+pub mod fence;
 pub mod http;

@@ -3,11 +3,12 @@
 
 use crate::Ctx;
 use crate::app::auth::{AuthError, Client, audit, random_token, rate_limit, token_hash};
-use crate::app::records::audit::{FieldChange, audit_in};
+use crate::app::brand_table::whole_write;
+use crate::app::records::audit::{FieldChange, audit_as};
 use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Permission, Role, UserId};
-use crate::keys;
-use crate::ports::{Condition, Item, Key, Query, StoreError, Update, Write};
+use crate::keys::platform as keys;
+use crate::ports::{Condition, Item, StoreError, Update, Write};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -47,22 +48,13 @@ pub struct ResolvedKey {
     pub created_by: UserId,
 }
 
-fn record_key(brand: &BrandId, id: &str) -> Key {
-    Key::new(keys::brand_pk(brand), format!("APIKEY#{id}"))
-}
-
-/// The brand's key records.
-fn brand_keys(brand: &BrandId) -> Query {
-    Query::partition(keys::brand_pk(brand)).prefix("APIKEY#")
-}
-
-fn lookup_key(hash: &str) -> Key {
-    Key::new(format!("APIKEY#{hash}"), "KEY")
-}
+// Key records are brand rows, but every write of one also writes its lookup row (a platform
+// row), so this module works on the function's own credentials with whole keys.
+use keys::{api_key as record_key, api_key_lookup as lookup_key, api_keys as brand_keys};
 
 fn view(item: &Item) -> Option<ApiKeyView> {
     Some(ApiKeyView {
-        id: item.key.sk.strip_prefix("APIKEY#")?.to_owned(),
+        id: keys::api_key_id(&item.key)?.to_owned(),
         name: item.text("name"),
         role: Role::parse(&item.text("role")).ok()?,
         prefix: item.text("prefix"),
@@ -88,12 +80,13 @@ fn key_audit(
     id: &str,
     role: Option<Role>,
     client: &Client,
-) -> Write {
+) -> Result<Write, AuthError> {
     let changes: Vec<FieldChange> = role
         .map(|r| FieldChange::new("role", Value::Null, r.as_str()))
         .into_iter()
         .collect();
-    audit_in(ctx, brand, actor, action, "apikey", id, &changes, client)
+    let audit = audit_as(ctx, actor, action, "apikey", id, &changes, client);
+    whole_write(brand, audit).map_err(AuthError::from)
 }
 
 /// Creates a key in the scope's brand. Only signed-in users create keys, and never with a role
@@ -180,7 +173,7 @@ pub async fn create(
                 &id,
                 Some(role),
                 client,
-            ),
+            )?,
         ])
         .await
         .map_err(AuthError::from)?;
@@ -239,7 +232,7 @@ async fn revoke_record(
     reason: Option<&str>,
     client: &Client,
 ) -> Result<bool, AuthError> {
-    let id = record.key.sk.trim_start_matches("APIKEY#");
+    let id = keys::api_key_id(&record.key).unwrap_or_default();
     let version = record.version().unwrap_or(0);
     let mut subject = format!("brand:{brand} apikey:{id}");
     if let Some(reason) = reason {
@@ -258,7 +251,7 @@ async fn revoke_record(
             condition: Condition::None,
         },
         audit::record_as(ctx, actor, "apikey.revoked", &subject, client),
-        key_audit(ctx, brand, actor, "revoked", id, None, client),
+        key_audit(ctx, brand, actor, "revoked", id, None, client)?,
     ];
     match ctx.table.transact(writes).await {
         Ok(()) => Ok(true),
@@ -307,7 +300,9 @@ pub async fn resolve(ctx: &Ctx, presented: &str) -> Result<Option<ResolvedKey>, 
         let update = Update::new()
             .set("last_used_at", now.to_rfc3339())
             .set("last_used_ts", now.timestamp());
-        if let Err(e) = ctx.table.update(&key, update, Condition::Present).await {
+        let table = crate::app::tenancy::service_table(ctx, &brand);
+        let key = crate::keys::brand::api_key(&id);
+        if let Err(e) = table.update(&key, update, Condition::Present).await {
             tracing::warn!(error = %e, "could not record API key use");
         }
     }
@@ -349,10 +344,13 @@ pub async fn revoke_all_made_by(
     user: &UserId,
     client: &Client,
 ) -> Result<usize, AuthError> {
-    let memberships = Query::partition(keys::memberships_of(user)).on(crate::ports::Index::Gsi1);
     let mut revoked = 0;
-    for m in ctx.table.query_all(memberships, usize::MAX).await? {
-        if let Ok(brand) = BrandId::parse(&m.text("GSI1SK")) {
+    let memberships = ctx
+        .table
+        .query_all(keys::memberships_of(user), usize::MAX)
+        .await?;
+    for m in memberships {
+        if let Some(brand) = keys::membership_brand(&m) {
             revoked += revoke_made_by(ctx, &brand, user, &user.to_string(), client).await?;
         }
     }

@@ -4,11 +4,14 @@
 
 use crate::Ctx;
 use crate::app::auth::{AuthError, Client, audit};
-use crate::app::records::audit::{FieldChange, audit_in};
+use crate::app::brand_table::whole_write;
+use crate::app::records::audit::{FieldChange, audit_as};
 use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Permission, PersonName, Role, Slug, UserId};
-use crate::keys;
-use crate::ports::{Condition, Index, Item, Query, StoreError, Update, Write};
+// Membership changes commit with the platform's auth audit trail, so they run on the
+// function's own credentials, with whole keys.
+use crate::keys::platform as keys;
+use crate::ports::{Condition, Item, StoreError, Update, Write};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -79,12 +82,11 @@ impl From<BrandError> for crate::http::ApiError {
 }
 
 fn member_item(brand: &BrandId, user: &UserId, role: Role, now: &str) -> Item {
-    Item::new(keys::member(brand, user))
+    let item = Item::new(keys::member(brand, user))
         .with("role", role.as_str())
         .with("joined_at", now)
-        .with("GSI1PK", keys::memberships_of(user))
-        .with("GSI1SK", brand.to_string())
-        .with("version", 1)
+        .with("version", 1);
+    keys::list_membership(item, brand, user)
 }
 
 /// Creates a brand; its creator becomes its owner.
@@ -106,12 +108,10 @@ pub async fn create(
         .with("slug", slug.as_str())
         .with("status", "active")
         .with("owners", 1)
-        // Every brand in one index partition, for the platform operator's list (small, rare).
-        .with("GSI2PK", keys::ALL_BRANDS)
-        .with("GSI2SK", brand.to_string())
         .with("created_by", creator.to_string())
         .with("created_at", now.as_str())
         .with("version", 1);
+    let brand_item = keys::list_brand(brand_item, &brand);
     let writes = vec![
         Write::Put {
             item: Item::new(keys::slug(&slug)).with("brand", brand.to_string()),
@@ -152,14 +152,10 @@ pub async fn mine(ctx: &Ctx, user: &UserId) -> Result<Vec<BrandView>, BrandError
     loop {
         let page = ctx
             .table
-            .query(
-                Query::partition(keys::memberships_of(user))
-                    .on(Index::Gsi1)
-                    .after(cursor),
-            )
+            .query(keys::memberships_of(user).after(cursor))
             .await?;
         for m in page.items {
-            let Ok(brand) = BrandId::parse(&m.text("GSI1SK")) else {
+            let Some(brand) = keys::membership_brand(&m) else {
                 continue;
             };
             let (Some(b), Ok(role)) = (
@@ -187,26 +183,19 @@ pub async fn mine(ctx: &Ctx, user: &UserId) -> Result<Vec<BrandView>, BrandError
 pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, BrandError> {
     let mut out = Vec::new();
     let mut cursor = None;
+    let table = scope.table(ctx);
     loop {
-        let page = ctx
-            .table
-            .query(
-                Query::partition(keys::brand_pk(scope.brand()))
-                    .prefix("MEMBER#")
-                    .after(cursor),
-            )
+        let page = table
+            .query(crate::keys::brand::members().after(cursor))
             .await?;
         for m in page.items {
-            let Ok(user) = UserId::parse(m.key.sk.trim_start_matches("MEMBER#")) else {
+            let Some(user) = crate::keys::brand::member_user(&m.key) else {
                 continue;
             };
             let Ok(role) = Role::parse(&m.text("role")) else {
                 continue;
             };
-            let profile = ctx
-                .table
-                .get(&crate::app::auth::accounts::profile_key(&user))
-                .await?;
+            let profile = ctx.table.get(&keys::profile(&user)).await?;
             let (name, email, email_verified) = profile
                 .map(|p| {
                     let verified = p.get("email_verified").and_then(Value::as_bool);
@@ -314,9 +303,9 @@ fn member_audit(
     subject: &UserId,
     roles: (Option<Role>, Option<Role>),
     client: &Client,
-) -> Vec<Write> {
+) -> Result<Vec<Write>, StoreError> {
     let change = FieldChange::new("role", roles.0.map(Role::as_str), roles.1.map(Role::as_str));
-    vec![
+    Ok(vec![
         audit::record_as(
             ctx,
             actor,
@@ -324,17 +313,19 @@ fn member_audit(
             &format!("brand:{brand} member:{subject}"),
             client,
         ),
-        audit_in(
-            ctx,
+        whole_write(
             brand,
-            actor,
-            event.trim_start_matches("member."),
-            "member",
-            &subject.to_string(),
-            &[change],
-            client,
-        ),
-    ]
+            audit_as(
+                ctx,
+                actor,
+                event.trim_start_matches("member."),
+                "member",
+                &subject.to_string(),
+                &[change],
+                client,
+            ),
+        )?,
+    ])
 }
 
 /// Changes a member's role. Managers may not touch anyone above them or grant above their own
@@ -375,7 +366,7 @@ pub async fn change_role(
         user,
         (Some(current), Some(new)),
         client,
-    );
+    )?;
     with.extend(actor_still_holds(scope, user));
     match commit(ctx, scope.brand(), change, delta, with).await? {
         true => Ok(()),
@@ -420,7 +411,7 @@ pub async fn remove(
         user,
         (Some(current), None),
         client,
-    );
+    )?;
     with.extend(actor_still_holds(scope, user));
     if !commit(ctx, scope.brand(), change, delta, with).await? {
         return Err(BrandError::NoSuchMember);
@@ -470,7 +461,7 @@ pub async fn join_with(
         user,
         (None, Some(role)),
         client,
-    );
+    )?;
     writes.extend(with);
     commit(ctx, brand, change, i64::from(role == Role::Owner), writes).await
 }

@@ -5,13 +5,16 @@
 use crate::Ctx;
 use crate::app::auth::one_time::{self, Purpose};
 use crate::app::auth::{AuthError, Client, accounts, audit, token_hash};
+use crate::app::brand_table::whole_write;
 use crate::app::brands::{self, BrandError, BrandView};
 use crate::app::mail_queue::{self, MailJob, MailScope};
-use crate::app::records::audit::{FieldChange, audit_in};
+use crate::app::records::audit::{FieldChange, audit_as};
 
 use crate::app::tenancy::{BrandScope, ScopeError, membership};
 use crate::domain::{BrandId, Email, Permission, Role, UserId};
-use crate::keys;
+// An invitation commits its one-time token and the auth audit (platform rows) with the
+// brand's pointer and trail, so it runs on the function's own credentials, with whole keys.
+use crate::keys::platform as keys;
 use crate::ports::{Condition, Item, Mail, Write};
 use serde::Serialize;
 use serde_json::Value;
@@ -41,9 +44,9 @@ pub async fn invite(
     }
     let profile = accounts::verified_profile(ctx, inviter, "inviting others").await?;
     let email = Email::parse(email)?;
-    let brand = ctx
-        .table
-        .get(&keys::brand(scope.brand()))
+    let brand = scope
+        .table(ctx)
+        .get(&crate::keys::brand::row())
         .await?
         .ok_or(BrandError::NoSuchMember)?;
     let brand_name = brand
@@ -75,16 +78,19 @@ pub async fn invite(
         audit::record(ctx, Some(inviter), "member.invited", &subject, client),
         // The brand's own trail: an invitation record of its own id, with the role offered
         // (the address stays out of it; the auth trail keeps its hash).
-        audit_in(
-            ctx,
+        whole_write(
             scope.brand(),
-            &inviter.to_string(),
-            "invited",
-            "invitation",
-            &crate::domain::new_id(ctx.clock.as_ref()).to_string(),
-            &[FieldChange::new("role", Value::Null, role.as_str())],
-            client,
-        ),
+            audit_as(
+                ctx,
+                &inviter.to_string(),
+                "invited",
+                "invitation",
+                &crate::domain::new_id(ctx.clock.as_ref()).to_string(),
+                &[FieldChange::new("role", Value::Null, role.as_str())],
+                client,
+            ),
+        )
+        .map_err(AuthError::from)?,
     ];
     if let Some(older) = ctx.table.get(&latest).await?
         && let Some(hash) = older.get("token").and_then(Value::as_str)

@@ -2,9 +2,11 @@
 //! notifications arrive in, and recording the same one twice changes nothing.
 
 use crate::Ctx;
+use crate::app::brand_table::BrandItem;
+use crate::app::tenancy;
 use crate::domain::{BrandId, Email, HistoryId};
 use crate::keys;
-use crate::ports::{Condition, Item, StoreError};
+use crate::ports::{Condition, StoreError};
 
 /// What recording a notification did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +27,10 @@ pub async fn record(
     mailbox: &Email,
     history_id: HistoryId,
 ) -> Result<Recorded, StoreError> {
-    let key = keys::mailbox_notice(brand, mailbox);
+    let table = tenancy::service_table(ctx, brand);
+    let key = keys::brand::mailbox_notice(mailbox);
     for _ in 0..ATTEMPTS {
-        let current = ctx.table.get(&key).await?;
+        let current = table.get(&key).await?;
         let (condition, version) = match &current {
             None => (Condition::Absent, 1),
             Some(item) => {
@@ -42,12 +45,12 @@ pub async fn record(
                 (Condition::VersionEquals(version), version + 1)
             }
         };
-        let item = Item::new(key.clone())
+        let item = BrandItem::new(key.clone())
             .with("history_id", history_id.0.to_string())
             .with("mailbox", mailbox.as_str())
             .with("notified_at", ctx.clock.now().to_rfc3339())
             .with("version", version);
-        match ctx.table.put(item, condition).await {
+        match table.put(item, condition).await {
             Ok(()) => return Ok(Recorded::Advanced),
             Err(StoreError::ConditionFailed) => continue, // raced another delivery; re-read
             Err(e) => return Err(e),
@@ -62,7 +65,9 @@ pub async fn current(
     brand: &BrandId,
     mailbox: &Email,
 ) -> Result<Option<HistoryId>, StoreError> {
-    let item = ctx.table.get(&keys::mailbox_notice(brand, mailbox)).await?;
+    let item = tenancy::service_table(ctx, brand)
+        .get(&keys::brand::mailbox_notice(mailbox))
+        .await?;
     Ok(item.and_then(|i| {
         i.get("history_id")
             .and_then(|v| v.as_str())

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod brand_table;
 pub mod brands;
 pub mod invitations;
 pub mod mail_queue;

@@ -7,8 +7,8 @@ use crate::app::auth::{AuthError, Client, accounts, audit};
 use crate::app::brands::{BrandError, MemberView};
 use crate::app::tenancy::{ScopeError, operator_scope};
 use crate::domain::{BrandId, Email, Permission, Role, UserId};
-use crate::keys;
-use crate::ports::{Condition, Index, Query, Update, Write};
+use crate::keys::platform as keys;
+use crate::ports::{Condition, Update, Write};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -34,7 +34,7 @@ impl Operator {
 
 /// Checks that the user is a platform operator now.
 pub async fn require_operator(ctx: &Ctx, user: &UserId) -> Result<Operator, ScopeError> {
-    let profile = ctx.table.get(&accounts::profile_key(user)).await?;
+    let profile = ctx.table.get(&keys::profile(user)).await?;
     let operator = profile.is_some_and(|p| {
         p.get("status").and_then(Value::as_str) == Some("active")
             && p.get("platform_role").and_then(Value::as_str) == Some(Role::SuperAdmin.as_str())
@@ -78,17 +78,12 @@ pub async fn list_brands(
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
-        let page = ctx
-            .table
-            .query(
-                Query::partition(keys::ALL_BRANDS)
-                    .on(Index::Gsi2)
-                    .after(cursor),
-            )
-            .await?;
+        let page = ctx.table.query(keys::all_brands().after(cursor)).await?;
         for b in page.items {
             out.push(PlatformBrand {
-                id: b.text("GSI2SK"),
+                id: keys::listed_brand(&b)
+                    .map(|b| b.to_string())
+                    .unwrap_or_default(),
                 name: b.text("name"),
                 slug: b.text("slug"),
                 status: b.text("status"),
@@ -178,7 +173,7 @@ pub async fn grant_operator(ctx: &Ctx, email: &str) -> Result<UserId, AuthError>
     ctx.table
         .transact(vec![
             Write::Update {
-                key: accounts::profile_key(&user),
+                key: keys::profile(&user),
                 update,
                 condition: Condition::Present,
             },

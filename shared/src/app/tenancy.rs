@@ -4,8 +4,9 @@
 
 use crate::Ctx;
 use crate::app::auth::AuthError;
+use crate::app::brand_table::BrandTable;
 use crate::domain::{BrandId, Permission, Role, UserId};
-use crate::keys;
+use crate::keys::platform as keys;
 use serde_json::Value;
 
 /// Who acts: a signed-in user, or an API key of the brand.
@@ -66,6 +67,12 @@ impl From<ScopeError> for crate::http::ApiError {
 impl BrandScope {
     pub fn brand(&self) -> &BrandId {
         &self.brand
+    }
+
+    /// The brand's rows, and no other brand's: the handle every brand read and write goes
+    /// through, on credentials that reach this brand only.
+    pub fn table(&self, ctx: &Ctx) -> BrandTable {
+        BrandTable::new(self.brand, ctx.brand_tables.table(&self.brand))
     }
 
     /// The signed-in user, if the actor is one (not an API key).
@@ -187,6 +194,15 @@ pub(crate) async fn public_form_scope(
         actor: Actor::PublicForm,
         role: Role::FullAccess,
     }))
+}
+
+/// The rows of a brand for work the service does for it outside a member's request: queued
+/// jobs (exports, mailbox sync; only our own functions can send to those queues, and each
+/// job carries the brand it was queued for, and jobs that act for a member check that
+/// member's scope again), and sign-in's bookkeeping (an API key's last use). Still one
+/// brand's rows only, on that brand's credentials.
+pub(crate) fn service_table(ctx: &Ctx, brand: &BrandId) -> BrandTable {
+    BrandTable::new(*brand, ctx.brand_tables.table(brand))
 }
 
 /// The platform operator's scope in a brand, for the audited platform routes only: it takes

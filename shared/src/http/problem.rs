@@ -229,7 +229,7 @@ impl From<StoreError> for ApiError {
                 limit: crate::ports::table::MAX_ITEM_BYTES,
             },
             StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
-            StoreError::Invalid(_) => ApiError::Internal(e.to_string()),
+            StoreError::Invalid(_) | StoreError::Denied(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

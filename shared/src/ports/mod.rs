@@ -16,5 +16,6 @@ pub use mailer::{Mail, MailError, Mailer};
 pub use queue::{OutMessage, Queue, QueueError, ReceivedMessage};
 pub use signer::{Jwk, Signer, SignerError};
 pub use table::{
-    Condition, Index, Item, Key, Page, Query, SortKey, StoreError, Table, Update, Write,
+    BrandTables, Condition, Index, Item, Key, Page, Query, SortKey, StoreError, Table, Update,
+    Write,
 };

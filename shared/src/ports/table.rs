@@ -27,30 +27,43 @@ pub const MAX_ITEM_BYTES: usize = 390 * 1024;
 /// DynamoDB's limit on writes in one transaction.
 pub const MAX_TRANSACT_WRITES: usize = 100;
 
+/// A whole table key. Application code never builds one: key layouts live in
+/// [`crate::keys`] (a source test holds every other module to that), and brand rows are
+/// reached through a brand handle that takes keys relative to its brand.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
-    pub pk: String,
-    pub sk: String,
+    pk: String,
+    sk: String,
 }
 
 impl Key {
+    /// For [`crate::keys`], the adapters and the conformance tests.
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
         Self {
             pk: pk.into(),
             sk: sk.into(),
         }
     }
+
+    pub fn pk(&self) -> &str {
+        &self.pk
+    }
+
+    pub fn sk(&self) -> &str {
+        &self.sk
+    }
 }
 
-/// One stored item: its key and its other attributes (never `PK`/`SK` themselves).
+/// One stored item: its key and its other attributes (never `PK`/`SK` themselves). `K` is a
+/// whole [`Key`] at the port, a brand-relative key behind a brand handle.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Item {
-    pub key: Key,
+pub struct Item<K = Key> {
+    pub key: K,
     pub attrs: Map<String, Value>,
 }
 
-impl Item {
-    pub fn new(key: Key) -> Self {
+impl<K> Item<K> {
+    pub fn new(key: K) -> Self {
         Self {
             key,
             attrs: Map::new(),
@@ -87,6 +100,34 @@ impl Item {
         self.expires_at().is_some_and(|at| at <= now)
     }
 
+    /// Puts the item in `index`'s partition `pk` at sort key `sk` (nothing for the primary
+    /// index, which is the item's key).
+    pub fn set_index(&mut self, index: Index, pk: &str, sk: &str) {
+        if index == Index::Primary {
+            return;
+        }
+        let (p, s) = index.attr_names();
+        self.attrs.insert(p.to_owned(), pk.into());
+        self.attrs.insert(s.to_owned(), sk.into());
+    }
+
+    /// Takes the item out of every secondary index.
+    pub fn clear_indexes(&mut self) {
+        for a in [GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK] {
+            self.attrs.remove(a);
+        }
+    }
+
+    /// The same attributes under another key.
+    pub fn rekey<J>(self, key: J) -> Item<J> {
+        Item {
+            key,
+            attrs: self.attrs,
+        }
+    }
+}
+
+impl Item {
     /// Keys of the secondary indexes this item appears in.
     pub fn index_key(&self, index: Index) -> Option<Key> {
         let (p, s) = match index {
@@ -102,8 +143,8 @@ impl Item {
 
     /// Serialised size, as both adapters measure it against [`MAX_ITEM_BYTES`].
     pub fn size(&self) -> usize {
-        self.key.pk.len()
-            + self.key.sk.len()
+        self.key.pk().len()
+            + self.key.sk().len()
             + serde_json::to_vec(&self.attrs)
                 .map(|v| v.len())
                 .unwrap_or(usize::MAX)
@@ -230,29 +271,29 @@ impl Update {
 
 /// A write in a transaction.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Write {
+pub enum Write<K = Key> {
     Put {
-        item: Item,
+        item: Item<K>,
         condition: Condition,
     },
     Update {
-        key: Key,
+        key: K,
         update: Update,
         condition: Condition,
     },
     Delete {
-        key: Key,
+        key: K,
         condition: Condition,
     },
     /// Writes nothing; fails the transaction unless the condition holds.
     Check {
-        key: Key,
+        key: K,
         condition: Condition,
     },
 }
 
-impl Write {
-    pub fn key(&self) -> &Key {
+impl<K> Write<K> {
+    pub fn key(&self) -> &K {
         match self {
             Write::Put { item, .. } => &item.key,
             Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => key,
@@ -318,11 +359,12 @@ impl SortKey {
     }
 }
 
-/// One page of one partition.
+/// One page of one partition. `P` names the partition: a whole partition key at the port, a
+/// brand-relative one behind a brand handle.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Query {
+pub struct Query<P = String> {
     pub index: Index,
-    pub pk: String,
+    pub pk: P,
     pub sort: SortKey,
     pub forward: bool,
     /// Items examined per page (1..=1000); a page may hold fewer once expired items are
@@ -333,14 +375,34 @@ pub struct Query {
 }
 
 impl Query {
+    /// For [`crate::keys`], the adapters and the conformance tests.
     pub fn partition(pk: impl Into<String>) -> Self {
+        Self::of(pk.into())
+    }
+}
+
+impl<P> Query<P> {
+    /// A forward query of the whole partition `pk`, 100 items a page.
+    pub fn of(pk: P) -> Self {
         Self {
             index: Index::Primary,
-            pk: pk.into(),
+            pk,
             sort: SortKey::All,
             forward: true,
             limit: 100,
             cursor: None,
+        }
+    }
+
+    /// The same query of another partition.
+    pub fn repartition<Q>(self, pk: Q) -> Query<Q> {
+        Query {
+            index: self.index,
+            pk,
+            sort: self.sort,
+            forward: self.forward,
+            limit: self.limit,
+            cursor: self.cursor,
         }
     }
 
@@ -372,7 +434,9 @@ impl Query {
         self.cursor = cursor;
         self
     }
+}
 
+impl Query {
     pub(crate) fn validate(&self) -> Result<(), StoreError> {
         if !(1..=1000).contains(&self.limit) {
             return Err(StoreError::Invalid("query limit must be 1..=1000".into()));
@@ -392,10 +456,19 @@ impl Query {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Page {
-    pub items: Vec<Item>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<K = Key> {
+    pub items: Vec<Item<K>>,
     pub next: Option<String>,
+}
+
+impl<K> Default for Page<K> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            next: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -418,6 +491,10 @@ pub enum StoreError {
     Throttled,
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The credentials in use may not touch this key: a brand's credentials reach only that
+    /// brand's partitions. Always a bug in the caller.
+    #[error("access denied: {0}")]
+    Denied(String),
 }
 
 #[async_trait]
@@ -455,12 +532,21 @@ pub trait Table: Send + Sync {
     }
 }
 
+/// Tables whose credentials reach one brand's partitions only: the second wall under the
+/// brand handle. On AWS, DynamoDB under credentials assumed with the brand's session tag
+/// (IAM refuses any other brand's key); locally, the embedded table behind a fence that
+/// refuses the same keys. Either answers a key outside the brand with
+/// [`StoreError::Denied`].
+pub trait BrandTables: Send + Sync {
+    fn table(&self, brand: &crate::domain::BrandId) -> std::sync::Arc<dyn Table>;
+}
+
 /// Checks shared by both adapters before anything is sent.
 pub(crate) fn check_key(key: &Key) -> Result<(), StoreError> {
-    if key.pk.is_empty() || key.sk.is_empty() {
+    if key.pk().is_empty() || key.sk().is_empty() {
         return Err(StoreError::Invalid("PK and SK must be non-empty".into()));
     }
-    if key.pk.len() > 2048 || key.sk.len() > 1024 {
+    if key.pk().len() > 2048 || key.sk().len() > 1024 {
         return Err(StoreError::Invalid("key too long".into()));
     }
     Ok(())

@@ -147,8 +147,8 @@ fn to_av(value: &Value) -> Result<AttributeValue, StoreError> {
 
 fn key_attrs(key: &Key) -> Attrs {
     HashMap::from([
-        (table::PK.to_owned(), AttributeValue::S(key.pk.clone())),
-        (table::SK.to_owned(), AttributeValue::S(key.sk.clone())),
+        (table::PK.to_owned(), AttributeValue::S(key.pk().to_owned())),
+        (table::SK.to_owned(), AttributeValue::S(key.sk().to_owned())),
     ])
 }
 
@@ -180,6 +180,10 @@ where
         }
         if is_throttle(service) {
             return StoreError::Throttled;
+        }
+        // IAM refusing a key outside the brand whose credentials sign the call.
+        if service.code() == Some("AccessDeniedException") {
+            return StoreError::Denied(service.message().unwrap_or("access denied").to_owned());
         }
         if service.code() == Some("ValidationException") {
             let message = service.message().unwrap_or("validation failed");

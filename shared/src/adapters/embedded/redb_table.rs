@@ -153,9 +153,7 @@ fn decode(key: Key, bytes: &[u8]) -> Result<Item, StoreError> {
 /// The stored item at `key`, expired or not.
 fn load(txn: &WriteTransaction, key: &Key) -> Result<Option<Item>, StoreError> {
     let items = txn.open_table(ITEMS).map_err(unavailable)?;
-    let found = items
-        .get((key.pk.as_str(), key.sk.as_str()))
-        .map_err(unavailable)?;
+    let found = items.get((key.pk(), key.sk())).map_err(unavailable)?;
     found.map(|v| decode(key.clone(), v.value())).transpose()
 }
 
@@ -165,7 +163,7 @@ fn store(txn: &WriteTransaction, old: Option<&Item>, new: Option<&Item>) -> Resu
     let mut ttl = txn.open_table(TTL).map_err(unavailable)?;
     let gsis: [(Index, GsiDef); 2] = [(Index::Gsi1, GSI1), (Index::Gsi2, GSI2)];
     if let Some(old) = old {
-        let (pk, sk) = (old.key.pk.as_str(), old.key.sk.as_str());
+        let (pk, sk) = (old.key.pk(), old.key.sk());
         items.remove((pk, sk)).map_err(unavailable)?;
         if let Some(at) = old.expires_at() {
             ttl.remove((at, pk, sk)).map_err(unavailable)?;
@@ -173,13 +171,12 @@ fn store(txn: &WriteTransaction, old: Option<&Item>, new: Option<&Item>) -> Resu
         for (index, def) in &gsis {
             if let Some(g) = old.index_key(*index) {
                 let mut t = txn.open_table(*def).map_err(unavailable)?;
-                t.remove((g.pk.as_str(), g.sk.as_str(), pk, sk))
-                    .map_err(unavailable)?;
+                t.remove((g.pk(), g.sk(), pk, sk)).map_err(unavailable)?;
             }
         }
     }
     if let Some(new) = new {
-        let (pk, sk) = (new.key.pk.as_str(), new.key.sk.as_str());
+        let (pk, sk) = (new.key.pk(), new.key.sk());
         let bytes = serde_json::to_vec(&new.attrs).map_err(unavailable)?;
         items
             .insert((pk, sk), bytes.as_slice())
@@ -190,7 +187,7 @@ fn store(txn: &WriteTransaction, old: Option<&Item>, new: Option<&Item>) -> Resu
         for (index, def) in &gsis {
             if let Some(g) = new.index_key(*index) {
                 let mut t = txn.open_table(*def).map_err(unavailable)?;
-                t.insert((g.pk.as_str(), g.sk.as_str(), pk, sk), ())
+                t.insert((g.pk(), g.sk(), pk, sk), ())
                     .map_err(unavailable)?;
             }
         }
@@ -259,9 +256,7 @@ impl Table for RedbTable {
             move || {
                 let txn = db.begin_read().map_err(unavailable)?;
                 let items = txn.open_table(ITEMS).map_err(unavailable)?;
-                let found = items
-                    .get((key.pk.as_str(), key.sk.as_str()))
-                    .map_err(unavailable)?;
+                let found = items.get((key.pk(), key.sk())).map_err(unavailable)?;
                 let item = found.map(|v| decode(key.clone(), v.value())).transpose()?;
                 Ok(item.filter(|i| !i.is_expired(now)))
             },
@@ -480,9 +475,7 @@ fn run_query(db: &Database, q: &Query, now: i64) -> Result<Page, StoreError> {
         page.next = Some(encode_cursor(&refs));
     }
     for (_, key) in keys {
-        let found = items
-            .get((key.pk.as_str(), key.sk.as_str()))
-            .map_err(unavailable)?;
+        let found = items.get((key.pk(), key.sk())).map_err(unavailable)?;
         if let Some(v) = found {
             let item = decode(key, v.value())?;
             if !item.is_expired(now) {

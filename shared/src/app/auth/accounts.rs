@@ -7,8 +7,8 @@ use super::{AuthError, Client, audit, lockout, passwords, rate_limit, sessions, 
 use crate::Ctx;
 use crate::app::mail_queue::{self, MailJob, MailScope};
 use crate::domain::{Email, NewPassword, PersonName, UserId};
-use crate::keys;
-use crate::ports::{Condition, Item, Key, Mail, StoreError, Update, Write};
+use crate::keys::platform as keys;
+use crate::ports::{Condition, Item, Mail, StoreError, Update, Write};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::Value;
@@ -19,13 +19,7 @@ pub const LOGINS_PER_IP_PER_MINUTE: i64 = 30;
 pub const RESETS_PER_IP_PER_HOUR: i64 = 20;
 pub const RESETS_PER_ACCOUNT_PER_HOUR: i64 = 3;
 
-fn email_key(email: &Email) -> Key {
-    Key::new(format!("EMAIL#{email}"), "USER")
-}
-
-pub fn profile_key(user: &UserId) -> Key {
-    Key::new(format!("U#{user}"), "PROFILE")
-}
+use keys::{email as email_key, profile as profile_key};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Profile {
@@ -414,10 +408,9 @@ pub async fn delete_account(ctx: &Ctx, user: &UserId, client: &Client) -> Result
     let due = (now + chrono::Duration::days(ANONYMISE_AFTER_DAYS)).timestamp();
     let update = Update::new()
         .set("status", "deleted")
-        .set("deleted_at", now.to_rfc3339())
-        // Queued for anonymisation by due time (GSI2), for the retention sweep.
-        .set("GSI2PK", keys::ANONYMISE_QUEUE)
-        .set("GSI2SK", anonymise_sort_key(due, user));
+        .set("deleted_at", now.to_rfc3339());
+    // Queued for anonymisation by due time, for the retention sweep.
+    let update = keys::join_anonymise_queue(update, due, user);
     change_profile(ctx, user, update, Vec::new(), "account.deleted", client).await?;
     // Their API keys already open nothing (a key needs its creator's live account); revoke
     // them so every brand's key list says so.
@@ -535,9 +528,7 @@ pub async fn verified_profile(
     }
 }
 
-fn apple_key(sub: &str) -> Key {
-    Key::new(format!("APPLE#{sub}"), "USER")
-}
+use keys::apple as apple_key;
 
 /// Signs in with a verified Apple identity: the account linked to Apple's `sub`, or a new
 /// consumer account (no brand, no password). A relay address is stored as given; an address
@@ -627,42 +618,32 @@ pub async fn apple_sign_in(
     sessions::start(ctx, &user, device, client, Vec::new()).await
 }
 
-/// Sorts the anonymisation queue by due time (zero-padded so strings sort as numbers).
-fn anonymise_sort_key(due: i64, user: &UserId) -> String {
-    format!("{due:012}#{user}")
-}
-
 /// Anonymises every deleted account whose audit window has passed: the profile keeps its id
 /// (audit records point at it) but loses name, email, password and Apple link, and the email
 /// is free again. Returns how many were anonymised.
 pub async fn anonymise_due(ctx: &Ctx) -> Result<usize, AuthError> {
     let now = ctx.clock.now();
-    let due = crate::ports::SortKey::AtMost(format!("{:012}~", now.timestamp()));
+    let due = keys::anonymise_due_by(now.timestamp());
     let mut done = 0;
     loop {
-        let q = crate::ports::Query::partition(keys::ANONYMISE_QUEUE)
-            .on(crate::ports::Index::Gsi2)
-            .sort(due.clone())
-            .limit(100);
+        let q = keys::anonymise_queue().sort(due.clone()).limit(100);
         let page = ctx.table.query(q).await?;
         if page.items.is_empty() {
             return Ok(done);
         }
         for profile in page.items {
-            let Ok(user) = UserId::parse(profile.key.pk.trim_start_matches("U#")) else {
+            let Some(user) = keys::user_of_profile(&profile.key) else {
                 continue;
             };
             let version = profile.version().unwrap_or(0);
-            let update = Update::new()
+            let update = keys::leave_anonymise_queue(Update::new())
                 .set("name", "Deleted user")
                 .set("status", "anonymised")
                 .set("anonymised_at", now.to_rfc3339())
                 .set("version", version + 1)
                 .remove("email")
                 .remove("password_hash")
-                .remove("apple_sub")
-                .remove("GSI2PK")
-                .remove("GSI2SK");
+                .remove("apple_sub");
             let mut writes = vec![Write::Update {
                 key: profile_key(&user),
                 update,

@@ -5,7 +5,7 @@
 use super::Client;
 use crate::Ctx;
 use crate::domain::UserId;
-use crate::ports::{Condition, Item, Key, Write};
+use crate::ports::{Condition, Item, Write};
 
 /// Audit and access records live 12 months.
 pub const RETENTION_DAYS: i64 = 366;
@@ -26,9 +26,10 @@ pub fn record(
 pub fn record_as(ctx: &Ctx, actor: &str, event: &str, subject: &str, client: &Client) -> Write {
     let now = ctx.clock.now();
     let id = crate::domain::new_id(ctx.clock.as_ref());
-    let item = Item::new(Key::new(
-        format!("AUDIT#U#{actor}#{}", now.format("%Y-%m")),
-        format!("{id}"),
+    let item = Item::new(crate::keys::platform::auth_audit(
+        actor,
+        now,
+        &id.to_string(),
     ))
     .with("event", event)
     .with("actor", actor)

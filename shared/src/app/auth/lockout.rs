@@ -5,7 +5,7 @@
 use super::AuthError;
 use crate::Ctx;
 use crate::domain::UserId;
-use crate::ports::{Condition, Key, Update};
+use crate::ports::{Condition, Update};
 
 pub const FAILURES_BEFORE_LOCK: i64 = 10;
 const WINDOW_SECS: i64 = 3600;
@@ -14,9 +14,7 @@ const MAX_LOCK_SECS: i64 = 24 * 3600;
 /// How long the lock level is remembered, so repeat offences lock longer.
 const LEVEL_MEMORY_SECS: i64 = 7 * 24 * 3600;
 
-fn lock_key(user: &UserId) -> Key {
-    Key::new(format!("LOCK#{user}"), "LOCK")
-}
+use crate::keys::platform::lock as lock_key;
 
 pub async fn is_locked(ctx: &Ctx, user: &UserId) -> Result<bool, AuthError> {
     let now = ctx.clock.now().timestamp();
@@ -30,7 +28,7 @@ pub async fn is_locked(ctx: &Ctx, user: &UserId) -> Result<bool, AuthError> {
 pub async fn record_failure(ctx: &Ctx, user: &UserId) -> Result<bool, AuthError> {
     let now = ctx.clock.now().timestamp();
     let window = now - now.rem_euclid(WINDOW_SECS);
-    let counter = Key::new(format!("LOCK#{user}"), format!("W#{window}"));
+    let counter = crate::keys::platform::lock_counter(user, window);
     let update = Update::new()
         .add("failures", 1)
         .set("expires_at", window + 2 * WINDOW_SECS);

@@ -4,6 +4,7 @@
 use super::{AuthError, random_token, token_hash};
 use crate::Ctx;
 use crate::domain::UserId;
+use crate::keys::platform as keys;
 use crate::ports::{Condition, Item, Key, Write};
 use serde_json::Value;
 
@@ -33,7 +34,7 @@ impl Purpose {
 }
 
 fn key(purpose: Purpose, hash: &str) -> Key {
-    Key::new(format!("OTT#{hash}"), purpose.tag())
+    keys::one_time(hash, purpose.tag())
 }
 
 /// A new token for `user` and the write that stores it.
@@ -75,7 +76,7 @@ pub enum Issued {
 }
 
 fn issued_key(purpose: Purpose, hash: &str) -> Key {
-    Key::new(format!("OTT#{hash}"), format!("{}#ISSUED", purpose.tag()))
+    keys::one_time_issued(hash, purpose.tag())
 }
 
 /// The write that remembers `token` was issued, until `until` (it fails if it was issued

@@ -2,7 +2,7 @@
 
 use super::AuthError;
 use crate::Ctx;
-use crate::ports::{Condition, Key, Update};
+use crate::ports::{Condition, Update};
 
 /// Counts one attempt in `scope` for `subject`; refuses past `limit` per `window_secs`.
 pub async fn hit(
@@ -14,10 +14,7 @@ pub async fn hit(
 ) -> Result<(), AuthError> {
     let now = ctx.clock.now().timestamp();
     let window = now - now.rem_euclid(window_secs);
-    let key = Key::new(
-        format!("RL#{scope}#{}", super::token_hash(subject)),
-        format!("W#{window}"),
-    );
+    let key = crate::keys::platform::rate_limit(scope, &super::token_hash(subject), window);
     let update = Update::new()
         .add("hits", 1)
         .set("expires_at", window + window_secs * 2);

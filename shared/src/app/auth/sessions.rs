@@ -7,7 +7,7 @@
 use super::{AuthError, Client, audit, random_token, token_hash, tokens};
 use crate::Ctx;
 use crate::domain::{BrandId, UserId};
-use crate::ports::{Condition, Item, Key, Query, StoreError, Update, Write};
+use crate::ports::{Condition, Item, StoreError, Update, Write};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,13 +16,7 @@ pub const IDLE_TIMEOUT_SECS: i64 = 14 * 24 * 3600;
 /// How long the previous token of a family may still be presented without counting as reuse.
 pub const GRACE_SECS: i64 = 30;
 
-fn session_key(user: &UserId, session: &str) -> Key {
-    Key::new(format!("U#{user}"), format!("SESSION#{session}"))
-}
-
-fn token_key(hash: &str) -> Key {
-    Key::new(format!("RT#{hash}"), "RT")
-}
+use crate::keys::platform::{refresh_token as token_key, session as session_key};
 
 /// A device session as its owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -250,14 +244,10 @@ pub async fn list(ctx: &Ctx, user: &UserId, current: &str) -> Result<Vec<Session
     loop {
         let page = ctx
             .table
-            .query(
-                Query::partition(format!("U#{user}"))
-                    .prefix("SESSION#")
-                    .after(cursor),
-            )
+            .query(crate::keys::platform::sessions(user).after(cursor))
             .await?;
         for item in page.items {
-            let id = item.key.sk.trim_start_matches("SESSION#").to_owned();
+            let id = crate::keys::platform::session_id(&item.key).to_owned();
             out.push(SessionView {
                 current: id == current,
                 device: item.text("device"),

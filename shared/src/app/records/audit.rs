@@ -5,9 +5,10 @@
 
 use crate::Ctx;
 use crate::app::auth::Client;
+use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::BrandScope;
 use crate::keys;
-use crate::ports::{Condition, Item, Key, Write};
+use crate::ports::{Condition, Index};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -66,10 +67,9 @@ pub fn audit(
     id: &str,
     changes: &[FieldChange],
     client: &Client,
-) -> Write {
-    audit_in(
+) -> BrandWrite {
+    audit_as(
         ctx,
-        scope.brand(),
         &scope.actor().label(),
         action,
         entity,
@@ -81,44 +81,44 @@ pub fn audit(
 
 /// A brand audit record by an actor named by its label (a user id, `apikey:<id>`): for
 /// changes to the brand's people and keys, which owners read in `GET /audit` like any other.
+/// Its key and index keys are laid out once, in `keys::brand`.
 #[allow(clippy::too_many_arguments)]
-pub fn audit_in(
+pub fn audit_as(
     ctx: &Ctx,
-    brand: &crate::domain::BrandId,
     actor: &str,
     action: &str,
     entity: &str,
     id: &str,
     changes: &[FieldChange],
     client: &Client,
-) -> Write {
+) -> BrandWrite {
     let now = ctx.clock.now();
-    let brand = keys::brand_pk(brand);
     let audit_id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
-    let item = Item::new(Key::new(
-        format!("{brand}#AUDIT#{}", now.format("%Y-%m")),
-        audit_id.clone(),
-    ))
-    .with("action", action)
-    .with("entity", entity)
-    .with("record", id)
-    .with("actor", actor)
-    .with(
-        "changes",
-        serde_json::to_value(changes).unwrap_or(Value::Null),
-    )
-    .with("ip", client.ip.as_str())
-    .with("user_agent", client.user_agent.as_str())
-    .with("at", now.to_rfc3339())
-    .with("GSI1PK", format!("{brand}#RECORD#{entity}#{id}"))
-    .with("GSI1SK", audit_id.as_str())
-    .with("GSI2PK", format!("{brand}#ACTOR#{actor}"))
-    .with("GSI2SK", audit_id.as_str())
-    .with(
-        "expires_at",
-        (now + chrono::Duration::days(AUDIT_RETENTION_DAYS)).timestamp(),
+    let mut item = BrandItem::new(keys::brand::audit(now, &audit_id))
+        .with("action", action)
+        .with("entity", entity)
+        .with("record", id)
+        .with("actor", actor)
+        .with(
+            "changes",
+            serde_json::to_value(changes).unwrap_or(Value::Null),
+        )
+        .with("ip", client.ip.as_str())
+        .with("user_agent", client.user_agent.as_str())
+        .with("at", now.to_rfc3339())
+        .with(
+            "expires_at",
+            (now + chrono::Duration::days(AUDIT_RETENTION_DAYS)).timestamp(),
+        );
+    let by_record = keys::brand::record_trail(entity, id);
+    keys::index_in_brand(&mut item, Index::Gsi1, &by_record, &audit_id);
+    keys::index_in_brand(
+        &mut item,
+        Index::Gsi2,
+        &keys::brand::actor_trail(actor),
+        &audit_id,
     );
-    Write::Put {
+    BrandWrite::Put {
         item,
         condition: Condition::Absent,
     }

@@ -3,10 +3,11 @@
 
 use super::store::RecordError;
 use crate::Ctx;
+use crate::app::brand_table::BrandItem;
 use crate::app::tenancy::BrandScope;
 use crate::domain::Permission;
 use crate::keys;
-use crate::ports::{Index, Item, Query, SortKey};
+use crate::ports::{Index, SortKey};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -62,7 +63,7 @@ fn ulid_bound(t: DateTime<Utc>, high: bool) -> String {
     Ulid::from_parts(ms, if high { u128::MAX } else { 0 }).to_string()
 }
 
-fn entry(item: &Item) -> AuditEntry {
+fn entry(item: &BrandItem) -> AuditEntry {
     let s = |f: &str| {
         item.get(f)
             .and_then(Value::as_str)
@@ -70,7 +71,7 @@ fn entry(item: &Item) -> AuditEntry {
             .to_owned()
     };
     AuditEntry {
-        id: item.key.sk.clone(),
+        id: item.key.sk().to_owned(),
         at: s("at"),
         action: s("action"),
         entity: s("entity"),
@@ -93,7 +94,7 @@ pub async fn list(
     q: AuditQuery,
 ) -> Result<(Vec<AuditEntry>, Option<String>), RecordError> {
     scope.require(Permission::ViewAudit)?;
-    let brand = keys::brand_pk(scope.brand());
+    let table = scope.table(ctx);
     let to = q.to.unwrap_or_else(|| ctx.clock.now());
     let explicit_from = q.from;
     let from = q.from.unwrap_or(to - Duration::days(DEFAULT_DAYS));
@@ -110,7 +111,7 @@ pub async fn list(
         (Some(r), None) => {
             let (entity, id) = super::spec::parse_record_ref(r)
                 .map_err(|m| RecordError::BadQuery(format!("record {m}")))?;
-            Some((Index::Gsi1, format!("{brand}#RECORD#{entity}#{id}")))
+            Some((Index::Gsi1, keys::brand::record_trail(&entity, &id)))
         }
         (None, Some(a)) => {
             let id = a.strip_prefix("apikey:").unwrap_or(a);
@@ -119,21 +120,20 @@ pub async fn list(
                     "actor must be a user id or apikey:<id>".into(),
                 ));
             }
-            Some((Index::Gsi2, format!("{brand}#ACTOR#{a}")))
+            Some((Index::Gsi2, keys::brand::actor_trail(a)))
         }
         (None, None) => None,
     };
-    if let Some((index, pk)) = by_key {
+    if let Some((index, part)) = by_key {
         // Per record or actor, the whole history unless a range is asked for.
         let sort = if explicit_from.is_some() || q.to.is_some() {
             range
         } else {
             SortKey::All
         };
-        let page = ctx
-            .table
+        let page = table
             .query(
-                Query::partition(pk)
+                part.query()
                     .on(index)
                     .sort(sort)
                     .backward()
@@ -158,11 +158,10 @@ pub async fn list(
     let first = first_of_month(from.date_naive());
     let mut out = Vec::new();
     while month >= first && out.len() < q.limit as usize {
-        let pk = format!("{brand}#AUDIT#{}", month.format("%Y-%m"));
-        let page = ctx
-            .table
+        let page = table
             .query(
-                Query::partition(pk)
+                keys::brand::audit_month(month)
+                    .query()
                     .sort(range.clone())
                     .backward()
                     .limit(q.limit - out.len() as u32)

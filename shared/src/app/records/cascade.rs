@@ -15,9 +15,10 @@ use super::spec::Ty;
 use super::store::{self, Attrs, RecordError, commit, deletion, text};
 use crate::Ctx;
 use crate::app::auth::Client;
+use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::BrandScope;
 use crate::keys;
-use crate::ports::{BlobKey, Condition, Index, Item, Query, Update, Write};
+use crate::ports::{BlobKey, Condition, Index, Update};
 use serde_json::Value;
 
 /// Clears or deletes what depends on `<kind>:<id>`.
@@ -43,11 +44,11 @@ pub async fn before_delete(
         for item in store::attached(ctx, scope, &format!("{}:{id}", kind.entity)).await? {
             let Some(k) = kinds::ALL
                 .iter()
-                .find(|k| item.key.sk.starts_with(k.prefix))
+                .find(|k| item.key.sk().starts_with(k.prefix))
             else {
                 continue;
             };
-            commit(ctx, deletion(ctx, scope, k, &item, client, "delete")).await?;
+            commit(ctx, scope, deletion(ctx, scope, k, &item, client, "delete")).await?;
             after_delete(ctx, scope, k, &item).await?;
         }
     }
@@ -126,13 +127,14 @@ pub async fn write_service_change(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-    item: &Item,
+    item: &BrandItem,
     attrs: Attrs,
     client: &Client,
     action: &str,
 ) -> Result<(), RecordError> {
     commit(
         ctx,
+        scope,
         service_change(ctx, scope, kind, item, attrs, client, action),
     )
     .await
@@ -144,26 +146,27 @@ pub fn service_change(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-    item: &Item,
+    item: &BrandItem,
     mut attrs: Attrs,
     client: &Client,
     action: &str,
-) -> Vec<Write> {
-    let id = kind.id_of(&item.key.sk);
+) -> Vec<BrandWrite> {
+    let id = kind.id_of(&item.key.sk());
     let version = item.version().unwrap_or(0);
     let changes = store::changes(kind, &item.attrs, &attrs);
-    store::index(scope, kind, id, &mut attrs);
     attrs.insert("version".into(), Value::from(version + 1));
     attrs.insert(
         "updated_at".into(),
         Value::from(ctx.clock.now().to_rfc3339()),
     );
+    let mut next = BrandItem {
+        key: item.key.clone(),
+        attrs,
+    };
+    store::index(&mut next, kind);
     vec![
-        Write::Put {
-            item: Item {
-                key: item.key.clone(),
-                attrs,
-            },
+        BrandWrite::Put {
+            item: next,
             condition: Condition::VersionEquals(version),
         },
         audit::audit(ctx, scope, action, kind.entity, id, &changes, client),
@@ -175,9 +178,9 @@ pub async fn after_delete(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-    item: &Item,
+    item: &BrandItem,
 ) -> Result<(), RecordError> {
-    let id = kind.id_of(&item.key.sk);
+    let id = kind.id_of(&item.key.sk());
     if kind.entity == FILE.entity {
         ctx.blobs.delete(&file_blob_key(scope, id)?).await?;
     }
@@ -199,10 +202,14 @@ async fn erase_audit_values(
     entity: &str,
     id: &str,
 ) -> Result<(), RecordError> {
-    let pk = format!("{}#RECORD#{entity}#{id}", keys::brand_pk(scope.brand()));
-    let trail = ctx
-        .table
-        .query_all(Query::partition(pk).on(Index::Gsi1), usize::MAX)
+    let table = scope.table(ctx);
+    let trail = table
+        .query_all(
+            keys::brand::record_trail(entity, id)
+                .query()
+                .on(Index::Gsi1),
+            usize::MAX,
+        )
         .await?;
     for a in &trail {
         let Some(Value::Array(changes)) = a.get("changes") else {
@@ -219,7 +226,7 @@ async fn erase_audit_values(
             })
             .collect();
         if &erased != changes {
-            ctx.table
+            table
                 .update(
                     &a.key,
                     Update::new().set("changes", Value::Array(erased)),

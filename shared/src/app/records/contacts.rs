@@ -7,9 +7,10 @@ use super::kinds::{CONTACT, FILE, NOTE, TASK};
 use super::store::{self, Attrs, RecordError, commit, load, view, visible};
 use crate::Ctx;
 use crate::app::auth::Client;
+use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::BrandScope;
 use crate::keys;
-use crate::ports::{Condition, Index, Item, Query, Write};
+use crate::ports::{Condition, Index};
 use serde_json::Value;
 
 /// Other contacts with the same email or phone as `item`.
@@ -19,20 +20,17 @@ pub async fn duplicates_of(
     email: Option<&str>,
     phone: Option<&str>,
     except: Option<&str>,
-) -> Result<Vec<Item>, RecordError> {
-    let brand = keys::brand_pk(scope.brand());
-    let mut found: Vec<Item> = Vec::new();
+) -> Result<Vec<BrandItem>, RecordError> {
+    let table = scope.table(ctx);
+    let mut found: Vec<BrandItem> = Vec::new();
     let lookups = [
-        email.map(|e| (Index::Gsi1, format!("{brand}#EMAIL#{e}"))),
-        phone.map(|p| (Index::Gsi2, format!("{brand}#PHONE#{p}"))),
+        email.map(|e| (Index::Gsi1, keys::brand::contacts_by_email(e))),
+        phone.map(|p| (Index::Gsi2, keys::brand::contacts_by_phone(p))),
     ];
-    for (index, pk) in lookups.into_iter().flatten() {
-        let page = ctx
-            .table
-            .query(Query::partition(pk).on(index).limit(100))
-            .await?;
+    for (index, part) in lookups.into_iter().flatten() {
+        let page = table.query(part.query().on(index).limit(100)).await?;
         for item in page.items {
-            let id = CONTACT.id_of(&item.key.sk).to_owned();
+            let id = CONTACT.id_of(&item.key.sk()).to_owned();
             if Some(id.as_str()) != except
                 && visible(scope, &CONTACT, &item.attrs)
                 && !found.iter().any(|f| f.key == item.key)
@@ -56,7 +54,7 @@ pub async fn duplicates(
         scope,
         store::text(&item.attrs, "email"),
         store::text(&item.attrs, "phone"),
-        Some(CONTACT.id_of(&item.key.sk)),
+        Some(CONTACT.id_of(&item.key.sk())),
     )
     .await?;
     Ok(found.iter().map(|i| view(&CONTACT, i)).collect())
@@ -88,8 +86,8 @@ pub async fn merge(
         return Err(RecordError::Stale { current: version });
     }
     let (tid, sid) = (
-        CONTACT.id_of(&target.key.sk).to_owned(),
-        CONTACT.id_of(&source.key.sk).to_owned(),
+        CONTACT.id_of(&target.key.sk()).to_owned(),
+        CONTACT.id_of(&source.key.sk()).to_owned(),
     );
     // Re-point what hangs off the source first: each step is idempotent, so a retry after a
     // failure completes the merge.
@@ -98,7 +96,7 @@ pub async fn merge(
     for item in store::attached(ctx, scope, &from).await? {
         let Some(kind) = [&NOTE, &TASK, &FILE]
             .into_iter()
-            .find(|k| item.key.sk.starts_with(k.prefix))
+            .find(|k| item.key.sk().starts_with(k.prefix))
         else {
             continue;
         };
@@ -143,15 +141,15 @@ pub async fn merge(
     merged.extend(list(&source.attrs, "merged_ids"));
     attrs.insert("merged_ids".into(), Value::Array(merged));
     let changes = store::changes(&CONTACT, &target.attrs, &attrs);
-    store::index(scope, &CONTACT, &tid, &mut attrs);
     attrs.insert("updated_at".into(), ctx.clock.now().to_rfc3339().into());
     attrs.insert("version".into(), Value::from(version + 1));
-    let item = Item {
+    let mut item = BrandItem {
         key: target.key.clone(),
         attrs,
     };
+    store::index(&mut item, &CONTACT);
     let mut writes = vec![
-        Write::Put {
+        BrandWrite::Put {
             item: item.clone(),
             condition: Condition::VersionEquals(version),
         },
@@ -160,7 +158,7 @@ pub async fn merge(
     writes.extend(store::deletion(
         ctx, scope, &CONTACT, &source, client, "merge",
     ));
-    commit(ctx, writes).await?;
+    commit(ctx, scope, writes).await?;
     Ok(view(&CONTACT, &item))
 }
 

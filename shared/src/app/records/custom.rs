@@ -8,8 +8,8 @@ use super::kinds::CUSTOM_FIELD;
 use super::spec::{self, Issue, Kind, Ty};
 use super::store::{Attrs, RecordError, scan, text};
 use crate::Ctx;
+use crate::app::brand_table::BrandItem;
 use crate::app::tenancy::BrandScope;
-use crate::ports::Item;
 use serde_json::{Map, Value};
 
 /// Custom values one write may set: a bound on the work of one request.
@@ -20,7 +20,7 @@ pub async fn definitions(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-) -> Result<Vec<Item>, RecordError> {
+) -> Result<Vec<BrandItem>, RecordError> {
     if !kind.custom_fields {
         return Ok(Vec::new());
     }
@@ -32,7 +32,7 @@ pub async fn definitions(
 }
 
 /// Checks one value against its definition, returning the stored form.
-pub fn check(def: &Item, v: &Value) -> Result<Value, String> {
+pub fn check(def: &BrandItem, v: &Value) -> Result<Value, String> {
     let options: Vec<&str> = def
         .attrs
         .get("options")
@@ -85,7 +85,7 @@ pub fn apply(
     kind: &Kind,
     attrs: &mut Attrs,
     value: &Value,
-    defs: &[Item],
+    defs: &[BrandItem],
     issues: &mut Vec<Issue>,
 ) {
     let Some(input) = value.as_object() else {
@@ -111,7 +111,7 @@ pub fn apply(
         let field = format!("custom.{id}");
         let Some(def) = defs
             .iter()
-            .find(|d| CUSTOM_FIELD.id_of(&d.key.sk) == id.as_str())
+            .find(|d| CUSTOM_FIELD.id_of(&d.key.sk()) == id.as_str())
         else {
             issues.push(Issue::new(
                 field,

@@ -55,17 +55,17 @@ pub async fn convert(
         project.insert("assignee_ids".into(), Value::from(vec![o]));
     }
     project.extend(input);
-    let enquiry_id = ENQUIRY.id_of(&enquiry.key.sk).to_owned();
+    let enquiry_id = ENQUIRY.id_of(&enquiry.key.sk()).to_owned();
     let mut preset = Attrs::new();
     preset.insert("enquiry_id".into(), enquiry_id.into());
     let created =
         store::prepare_create(ctx, scope, &PROJECT, project, preset, client, "convert").await?;
-    let project_id = PROJECT.id_of(&created.item.key.sk).to_owned();
+    let project_id = PROJECT.id_of(&created.item.key.sk()).to_owned();
     let mut attrs = enquiry.attrs.clone();
     attrs.insert("status".into(), "converted".into());
     attrs.insert("project_id".into(), project_id.into());
     let mut writes = service_change(ctx, scope, &ENQUIRY, &enquiry, attrs, client, "convert");
     writes.extend(created.writes);
-    commit(ctx, writes).await?;
+    commit(ctx, scope, writes).await?;
     Ok(view(&PROJECT, &created.item))
 }

@@ -7,10 +7,11 @@ use super::kinds;
 use super::store::{self, RecordError, text};
 use crate::Ctx;
 use crate::app::auth::Client;
+use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::{self, Actor, BrandScope};
 use crate::domain::{BrandId, Permission, UserId};
 use crate::keys;
-use crate::ports::{BlobKey, Condition, Item, Key, OutMessage, Query, StoredBlob, Update, Write};
+use crate::ports::{BlobKey, Condition, OutMessage, StoredBlob, Update};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -49,16 +50,12 @@ pub enum ExportMessage {
     },
 }
 
-fn key(brand: &BrandId, id: &str) -> Key {
-    Key::new(keys::brand_pk(brand), format!("EXPORT#{id}"))
-}
-
 fn blob_key(brand: &BrandId, id: &str) -> Result<BlobKey, RecordError> {
     Ok(BlobKey::parse(&format!("exports/{brand}/{id}.json"))?)
 }
 
-async fn view(ctx: &Ctx, brand: &BrandId, item: &Item) -> Result<ExportView, RecordError> {
-    let id = item.key.sk.trim_start_matches("EXPORT#").to_owned();
+async fn view(ctx: &Ctx, brand: &BrandId, item: &BrandItem) -> Result<ExportView, RecordError> {
+    let id = keys::brand::export_id(&item.key).to_owned();
     let status = text(&item.attrs, "status").unwrap_or("queued").to_owned();
     let download_url = if status == "done" {
         Some(
@@ -106,7 +103,7 @@ pub async fn request(
     };
     let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
     let now = ctx.clock.now();
-    let item = Item::new(key(scope.brand(), &id))
+    let item = BrandItem::new(keys::brand::export(&id))
         .with("status", "queued")
         .with("progress", 0)
         .with("total", kinds::ALL.len() as u64)
@@ -117,9 +114,10 @@ pub async fn request(
             "expires_at",
             (now + chrono::Duration::days(KEEP_DAYS)).timestamp(),
         );
-    ctx.table
+    scope
+        .table(ctx)
         .transact(vec![
-            Write::Put {
+            BrandWrite::Put {
                 item: item.clone(),
                 condition: Condition::Absent,
             },
@@ -143,8 +141,8 @@ pub async fn request(
         .await
     {
         // Not queued: say so on the job rather than leave it waiting for ever.
-        let _ = ctx
-            .table
+        let _ = scope
+            .table(ctx)
             .update(
                 &item.key,
                 Update::new()
@@ -162,9 +160,9 @@ pub async fn request(
 
 pub async fn get(ctx: &Ctx, scope: &BrandScope, id: &str) -> Result<ExportView, RecordError> {
     scope.require(Permission::ExportData)?;
-    let item = ctx
-        .table
-        .get(&key(scope.brand(), id))
+    let item = scope
+        .table(ctx)
+        .get(&keys::brand::export(id))
         .await?
         .ok_or(RecordError::NotFound)?;
     view(ctx, scope.brand(), &item).await
@@ -172,14 +170,9 @@ pub async fn get(ctx: &Ctx, scope: &BrandScope, id: &str) -> Result<ExportView, 
 
 pub async fn list(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<ExportView>, RecordError> {
     scope.require(Permission::ExportData)?;
-    let page = ctx
-        .table
-        .query(
-            Query::partition(keys::brand_pk(scope.brand()))
-                .prefix("EXPORT#")
-                .backward()
-                .limit(50),
-        )
+    let page = scope
+        .table(ctx)
+        .query(keys::brand::exports().backward().limit(50))
         .await?;
     let mut out = Vec::new();
     for item in &page.items {
@@ -208,14 +201,15 @@ pub async fn run(ctx: &Ctx, message: &ExportMessage) -> Result<(), RecordError> 
         export_id,
         user_id,
     } = message;
-    let job_key = key(brand_id, export_id);
-    let Some(job) = ctx.table.get(&job_key).await? else {
+    let job_key = keys::brand::export(export_id);
+    let table = tenancy::service_table(ctx, brand_id);
+    let Some(job) = table.get(&job_key).await? else {
         return Ok(()); // expired or never recorded: nothing to do
     };
     if text(&job.attrs, "status") == Some("done") {
         return Ok(());
     }
-    let set = |u: Update| async { ctx.table.update(&job_key, u, Condition::Present).await };
+    let set = |u: Update| async { table.update(&job_key, u, Condition::Present).await };
     // The requester must still be allowed to export this brand (P01 through the queue).
     let scope = match tenancy::scope(ctx, user_id, Some(brand_id)).await {
         Ok(s) if s.role().can(Permission::ExportData) => s,

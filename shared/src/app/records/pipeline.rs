@@ -4,9 +4,10 @@
 use super::kinds::STAGE;
 use super::store::{RecordError, key, scan};
 use crate::Ctx;
+use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::BrandScope;
 use crate::keys;
-use crate::ports::{Condition, Item, Key, StoreError, Write};
+use crate::ports::{Condition, StoreError};
 use serde_json::Value;
 
 pub const DEFAULT_STAGES: &[(&str, &str)] = &[
@@ -18,18 +19,19 @@ pub const DEFAULT_STAGES: &[(&str, &str)] = &[
 ];
 
 /// The brand's stages, in position order, creating the default pipeline if it has none.
-pub async fn stages(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<Item>, RecordError> {
-    let marker = Key::new(keys::brand_pk(scope.brand()), "PIPELINE");
-    if ctx.table.get(&marker).await?.is_none() {
+pub async fn stages(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<BrandItem>, RecordError> {
+    let table = scope.table(ctx);
+    let marker = keys::brand::pipeline_marker();
+    if table.get(&marker).await?.is_none() {
         let now = ctx.clock.now().to_rfc3339();
-        let mut writes = vec![Write::Put {
-            item: Item::new(marker).with("created_at", now.as_str()),
+        let mut writes = vec![BrandWrite::Put {
+            item: BrandItem::new(marker).with("created_at", now.as_str()),
             condition: Condition::Absent,
         }];
         for (i, (name, outcome)) in DEFAULT_STAGES.iter().enumerate() {
             let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
-            writes.push(Write::Put {
-                item: Item::new(key(scope, &STAGE, &id))
+            writes.push(BrandWrite::Put {
+                item: BrandItem::new(key(&STAGE, &id))
                     .with("name", *name)
                     .with("outcome", *outcome)
                     .with("position", ((i as i64) + 1) * 10)
@@ -40,7 +42,7 @@ pub async fn stages(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<Item>, RecordEr
                 condition: Condition::Absent,
             });
         }
-        match ctx.table.transact(writes).await {
+        match table.transact(writes).await {
             Ok(()) | Err(StoreError::TransactionConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -49,7 +51,7 @@ pub async fn stages(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<Item>, RecordEr
     stages.sort_by_key(|s| {
         (
             s.get("position").and_then(Value::as_i64).unwrap_or(0),
-            s.key.sk.clone(),
+            s.key.sk().to_owned(),
         )
     });
     Ok(stages)

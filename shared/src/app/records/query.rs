@@ -18,7 +18,6 @@ use crate::Ctx;
 use crate::app::tenancy::BrandScope;
 use crate::domain::Permission;
 use crate::keys;
-use crate::ports::Query;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
@@ -367,11 +366,10 @@ pub async fn list(
     }
     let sees_all = scope.role().can(Permission::WriteAllRecords);
     if query.plain() && sees_all && !query.cursor.as_deref().is_some_and(|c| c.starts_with("s.")) {
-        let page = ctx
-            .table
+        let page = scope
+            .table(ctx)
             .query(
-                Query::partition(keys::brand_pk(scope.brand()))
-                    .prefix(kind.prefix)
+                keys::brand::records(kind.prefix)
                     .limit(query.limit)
                     .after(query.cursor.map(|c| c.trim_start_matches("t.").to_owned())),
             )
@@ -386,12 +384,12 @@ pub async fn list(
         .unwrap_or_else(|| ("id".to_owned(), false));
     let scanned = store::scan(ctx, scope, kind).await?;
     // Filter and rank on stored attributes; only the page returned is turned into views.
-    let mut items: Vec<(Option<Rank>, &str, &crate::ports::Item)> = scanned
+    let mut items: Vec<(Option<Rank>, &str, &crate::app::brand_table::BrandItem)> = scanned
         .iter()
         .filter(|i| visible(scope, kind, &i.attrs))
         .filter(|i| matches(&i.attrs, &query.filters, query.q.as_deref(), kind))
         .map(|i| {
-            let id = kind.id_of(&i.key.sk);
+            let id = kind.id_of(&i.key.sk());
             let by = if field == "id" {
                 Some(Rank::Text(id.to_lowercase()))
             } else {

@@ -8,10 +8,11 @@ use super::kinds;
 use super::spec::{self, Issue, Kind, Ty, Visibility, Writable};
 use crate::Ctx;
 use crate::app::auth::{AuthError, Client};
+use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::{BrandScope, ScopeError, membership};
 use crate::domain::{Permission, UserId};
-use crate::keys;
-use crate::ports::{BlobsError, Condition, Index, Item, Key, Query, StoreError, Write};
+use crate::keys::{self, BrandKey};
+use crate::ports::{BlobsError, Condition, Index, StoreError};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -21,7 +22,6 @@ pub type Attrs = Map<String, Value>;
 pub const META: &[&str] = &["created_at", "updated_at", "created_by", "version"];
 /// Validation issues reported for one write, at most.
 pub const MAX_ISSUES: usize = 50;
-const INDEX_ATTRS: &[&str] = &["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -91,11 +91,9 @@ impl From<RecordError> for crate::http::ApiError {
     }
 }
 
-pub fn key(scope: &BrandScope, kind: &Kind, id: &str) -> Key {
-    Key::new(
-        keys::brand_pk(scope.brand()),
-        format!("{}{id}", kind.prefix),
-    )
+/// The key of record `id` of `kind`, in the brand of whichever handle it is used with.
+pub fn key(kind: &Kind, id: &str) -> BrandKey {
+    keys::brand::record(kind.prefix, id)
 }
 
 pub fn text<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
@@ -103,9 +101,9 @@ pub fn text<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
 }
 
 /// The record as the API shows it: id, every field (null when unset), custom values, meta.
-pub fn view(kind: &Kind, item: &Item) -> Value {
+pub fn view(kind: &Kind, item: &BrandItem) -> Value {
     let mut out = Map::new();
-    out.insert("id".into(), Value::from(kind.id_of(&item.key.sk)));
+    out.insert("id".into(), Value::from(kind.id_of(&item.key.sk())));
     for f in kind.fields {
         let v = item.attrs.get(f.name).cloned().unwrap_or(match f.ty {
             Ty::Tags | Ty::Strings | Ty::Members | Ty::Refs(_) | Ty::StageHistory => {
@@ -155,12 +153,12 @@ pub async fn load(
     scope: &BrandScope,
     kind: &Kind,
     id: &str,
-) -> Result<Item, RecordError> {
+) -> Result<BrandItem, RecordError> {
     scope.require(Permission::WriteAssignedRecords)?;
     let id = ulid::Ulid::from_string(id).map_err(|_| RecordError::NotFound)?;
-    let item = ctx
-        .table
-        .get(&key(scope, kind, &id.to_string()))
+    let item = scope
+        .table(ctx)
+        .get(&key(kind, &id.to_string()))
         .await?
         .ok_or(RecordError::NotFound)?;
     if visible(scope, kind, &item.attrs) {
@@ -178,7 +176,7 @@ fn apply(
     attrs: &mut Attrs,
     input: Attrs,
     creating: bool,
-    custom_defs: &[Item],
+    custom_defs: &[BrandItem],
     issues: &mut Vec<Issue>,
 ) {
     // A body may hold any number of unknown names; the answer lists the first few.
@@ -307,9 +305,9 @@ async fn exists(
     let Some(kind) = kinds::by_entity(entity) else {
         return Ok(false);
     };
-    Ok(ctx
-        .table
-        .get(&key(scope, kind, id))
+    Ok(scope
+        .table(ctx)
+        .get(&key(kind, id))
         .await?
         .is_some_and(|i| visible(scope, kind, &i.attrs)))
 }
@@ -371,33 +369,25 @@ fn stays_visible(scope: &BrandScope, kind: &Kind, attrs: &Attrs, issues: &mut Ve
     ));
 }
 
-/// The index attributes of a record: contacts by email (GSI1) and phone (GSI2), attachments
-/// by the record they are on (GSI1).
-pub(crate) fn index(scope: &BrandScope, kind: &Kind, id: &str, attrs: &mut Attrs) {
-    for a in INDEX_ATTRS {
-        attrs.remove(*a);
-    }
-    let brand = keys::brand_pk(scope.brand());
-    let sk = format!("{}{id}", kind.prefix);
+/// Puts a record in its indexes: contacts by email (GSI1) and phone (GSI2), attachments by
+/// the record they are on (GSI1).
+pub(crate) fn index(item: &mut BrandItem, kind: &Kind) {
+    item.clear_indexes();
+    let sk = item.key.sk().to_owned();
+    let email = text(&item.attrs, "email").map(keys::brand::contacts_by_email);
+    let phone = text(&item.attrs, "phone").map(keys::brand::contacts_by_phone);
+    let on = text(&item.attrs, "record").map(keys::brand::attached_to);
     if kind.entity == "contact" {
-        if let Some(email) = text(attrs, "email").map(str::to_owned) {
-            attrs.insert("GSI1PK".into(), format!("{brand}#EMAIL#{email}").into());
-            attrs.insert("GSI1SK".into(), sk.clone().into());
+        if let Some(part) = email {
+            keys::index_in_brand(item, Index::Gsi1, &part, &sk);
         }
-        if let Some(phone) = text(attrs, "phone").map(str::to_owned) {
-            attrs.insert("GSI2PK".into(), format!("{brand}#PHONE#{phone}").into());
-            attrs.insert("GSI2SK".into(), sk.clone().into());
+        if let Some(part) = phone {
+            keys::index_in_brand(item, Index::Gsi2, &part, &sk);
         }
     }
-    if let Some(record) = text(attrs, "record").map(str::to_owned) {
-        attrs.insert("GSI1PK".into(), attached_pk(scope, &record).into());
-        attrs.insert("GSI1SK".into(), sk.into());
+    if let Some(part) = on {
+        keys::index_in_brand(item, Index::Gsi1, &part, &sk);
     }
-}
-
-/// The GSI1 partition of the attachments (notes, tasks, files) on `<entity>:<id>`.
-pub fn attached_pk(scope: &BrandScope, record: &str) -> String {
-    format!("{}#ON#{record}", keys::brand_pk(scope.brand()))
 }
 
 /// The diffed fields of a kind, with custom values flattened as `custom.<id>`.
@@ -426,7 +416,7 @@ pub(crate) fn changes(kind: &Kind, before: &Attrs, after: &Attrs) -> Vec<FieldCh
 /// referenced members and records exist.
 #[derive(Default)]
 pub struct Lookups {
-    defs: Option<Vec<Item>>,
+    defs: Option<Vec<BrandItem>>,
     known: HashMap<String, bool>,
 }
 
@@ -444,7 +434,7 @@ impl Lookups {
         scope: &BrandScope,
         kind: &Kind,
         input: &Attrs,
-    ) -> Result<Vec<Item>, RecordError> {
+    ) -> Result<Vec<BrandItem>, RecordError> {
         if !kind.custom_fields || !input.contains_key("custom") {
             return Ok(Vec::new());
         }
@@ -457,8 +447,8 @@ impl Lookups {
 
 /// A record about to be written, and the writes (record and audit) that make it so.
 pub struct Prepared {
-    pub item: Item,
-    pub writes: Vec<Write>,
+    pub item: BrandItem,
+    pub writes: Vec<BrandWrite>,
 }
 
 /// Default values of a new record, before the caller's fields apply.
@@ -514,8 +504,8 @@ async fn defaults(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<Attrs, R
     Ok(attrs)
 }
 
-fn stage_id_of(item: &Item) -> String {
-    kinds::STAGE.id_of(&item.key.sk).to_owned()
+fn stage_id_of(item: &BrandItem) -> String {
+    kinds::STAGE.id_of(&item.key.sk()).to_owned()
 }
 
 /// Validates a new record of `kind` from `input` (over `preset`, values the service sets),
@@ -585,18 +575,18 @@ pub async fn prepare_create_with_id(
         return Err(RecordError::Invalid(issues));
     }
     let changes = changes(kind, &Attrs::new(), &attrs);
-    index(scope, kind, id, &mut attrs);
     attrs.insert("created_at".into(), now.as_str().into());
     attrs.insert("updated_at".into(), now.as_str().into());
     attrs.insert("created_by".into(), actor.into());
     attrs.insert("version".into(), 1.into());
-    let item = Item {
-        key: key(scope, kind, id),
+    let mut item = BrandItem {
+        key: key(kind, id),
         attrs,
     };
+    index(&mut item, kind);
     Ok(Prepared {
         writes: vec![
-            Write::Put {
+            BrandWrite::Put {
                 item: item.clone(),
                 condition: Condition::Absent,
             },
@@ -611,13 +601,13 @@ pub async fn prepare_update(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-    current: &Item,
+    current: &BrandItem,
     input: Attrs,
     client: &Client,
     action: &str,
 ) -> Result<Option<Prepared>, RecordError> {
     scope.require(kind.write)?;
-    let id = kind.id_of(&current.key.sk).to_owned();
+    let id = kind.id_of(&current.key.sk()).to_owned();
     let now = ctx.clock.now().to_rfc3339();
     let actor = scope.actor().label();
     let custom_defs = Lookups::default().defs(ctx, scope, kind, &input).await?;
@@ -646,16 +636,16 @@ pub async fn prepare_update(
         return Ok(None);
     }
     let version = current.version().unwrap_or(0);
-    index(scope, kind, &id, &mut attrs);
     attrs.insert("updated_at".into(), now.into());
     attrs.insert("version".into(), Value::from(version + 1));
-    let item = Item {
+    let mut item = BrandItem {
         key: current.key.clone(),
         attrs,
     };
+    index(&mut item, kind);
     Ok(Some(Prepared {
         writes: vec![
-            Write::Put {
+            BrandWrite::Put {
                 item: item.clone(),
                 condition: Condition::VersionEquals(version),
             },
@@ -667,12 +657,17 @@ pub async fn prepare_update(
 
 /// Commits prepared writes; a failed version condition on the record (the first write) is
 /// a stale write, answered with the current version.
-pub async fn commit(ctx: &Ctx, writes: Vec<Write>) -> Result<(), RecordError> {
-    let keys: Vec<Key> = writes.iter().map(|w| w.key().clone()).collect();
-    match ctx.table.transact(writes).await {
+pub async fn commit(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    writes: Vec<BrandWrite>,
+) -> Result<(), RecordError> {
+    let keys: Vec<BrandKey> = writes.iter().map(|w| w.key().clone()).collect();
+    let table = scope.table(ctx);
+    match table.transact(writes).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionConditionFailed { index }) => {
-            let current = ctx.table.get(&keys[index]).await?;
+            let current = table.get(&keys[index]).await?;
             match current {
                 Some(item) => Err(RecordError::Stale {
                     current: item.version().unwrap_or(0),
@@ -692,7 +687,7 @@ pub async fn create(
     client: &Client,
 ) -> Result<Value, RecordError> {
     let prepared = prepare_create(ctx, scope, kind, input, Attrs::new(), client, "create").await?;
-    commit(ctx, prepared.writes).await?;
+    commit(ctx, scope, prepared.writes).await?;
     Ok(view(kind, &prepared.item))
 }
 
@@ -723,7 +718,7 @@ pub async fn update(
     match prepare_update(ctx, scope, kind, &current, input, client, "update").await? {
         None => Ok(view(kind, &current)),
         Some(prepared) => {
-            commit(ctx, prepared.writes).await?;
+            commit(ctx, scope, prepared.writes).await?;
             Ok(view(kind, &prepared.item))
         }
     }
@@ -745,9 +740,14 @@ pub async fn delete(
     if expected.is_some_and(|e| e != version) {
         return Err(RecordError::Stale { current: version });
     }
-    let id = kind.id_of(&current.key.sk).to_owned();
+    let id = kind.id_of(&current.key.sk()).to_owned();
     super::cascade::before_delete(ctx, scope, kind, &id, client).await?;
-    commit(ctx, deletion(ctx, scope, kind, &current, client, "delete")).await?;
+    commit(
+        ctx,
+        scope,
+        deletion(ctx, scope, kind, &current, client, "delete"),
+    )
+    .await?;
     super::cascade::after_delete(ctx, scope, kind, &current).await
 }
 
@@ -757,11 +757,11 @@ pub fn deletion(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-    item: &Item,
+    item: &BrandItem,
     client: &Client,
     action: &str,
-) -> Vec<Write> {
-    let id = kind.id_of(&item.key.sk);
+) -> Vec<BrandWrite> {
+    let id = kind.id_of(&item.key.sk());
     let erased: Vec<FieldChange> = changes(kind, &item.attrs, &Attrs::new())
         .into_iter()
         .map(|c| FieldChange {
@@ -771,7 +771,7 @@ pub fn deletion(
         })
         .collect();
     vec![
-        Write::Delete {
+        BrandWrite::Delete {
             key: item.key.clone(),
             condition: Condition::VersionEquals(item.version().unwrap_or(0)),
         },
@@ -780,9 +780,16 @@ pub fn deletion(
 }
 
 /// Every record of a kind in the brand, up to [`super::query::MAX_SCAN`].
-pub async fn scan(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<Vec<Item>, RecordError> {
-    let query = Query::partition(keys::brand_pk(scope.brand())).prefix(kind.prefix);
-    Ok(ctx.table.query_all(query, super::query::MAX_SCAN).await?)
+pub async fn scan(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    kind: &Kind,
+) -> Result<Vec<BrandItem>, RecordError> {
+    let query = keys::brand::records(kind.prefix);
+    Ok(scope
+        .table(ctx)
+        .query_all(query, super::query::MAX_SCAN)
+        .await?)
 }
 
 /// The records attached to `<entity>:<id>` (notes, tasks, files).
@@ -790,7 +797,7 @@ pub async fn attached(
     ctx: &Ctx,
     scope: &BrandScope,
     record: &str,
-) -> Result<Vec<Item>, RecordError> {
-    let query = Query::partition(attached_pk(scope, record)).on(Index::Gsi1);
-    Ok(ctx.table.query_all(query, usize::MAX).await?)
+) -> Result<Vec<BrandItem>, RecordError> {
+    let query = keys::brand::attached_to(record).query().on(Index::Gsi1);
+    Ok(scope.table(ctx).query_all(query, usize::MAX).await?)
 }

@@ -13,9 +13,9 @@ use super::spec::{self, Kind, Ty, Writable};
 use super::store::{self, Attrs, Lookups, RecordError, text};
 use crate::Ctx;
 use crate::app::auth::Client;
+use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::BrandScope;
 use crate::domain::Permission;
-use crate::ports::{Item, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -91,7 +91,7 @@ pub struct ImportReport {
 }
 
 /// What a column may feed.
-fn targets(kind: &Kind, defs: &[Item]) -> Vec<String> {
+fn targets(kind: &Kind, defs: &[BrandItem]) -> Vec<String> {
     let mut out = vec!["first_name".to_owned(), "last_name".to_owned()];
     for f in kind.fields.iter().filter(|f| f.writable != Writable::Never) {
         match f.ty {
@@ -101,7 +101,7 @@ fn targets(kind: &Kind, defs: &[Item]) -> Vec<String> {
     }
     out.extend(
         defs.iter()
-            .map(|d| format!("custom.{}", CUSTOM_FIELD.id_of(&d.key.sk))),
+            .map(|d| format!("custom.{}", CUSTOM_FIELD.id_of(&d.key.sk()))),
     );
     out
 }
@@ -119,7 +119,7 @@ fn unguard(cell: &str) -> &str {
 }
 
 /// A cell as the JSON value a create body would hold.
-fn cell_value(kind: &Kind, defs: &[Item], target: &str, cell: &str) -> Value {
+fn cell_value(kind: &Kind, defs: &[BrandItem], target: &str, cell: &str) -> Value {
     let list = |c: &str| -> Value {
         // One entry past the largest list cap is enough for the check to refuse it.
         c.split([';', ','])
@@ -132,7 +132,7 @@ fn cell_value(kind: &Kind, defs: &[Item], target: &str, cell: &str) -> Value {
     if let Some(id) = target.strip_prefix("custom.") {
         let t = defs
             .iter()
-            .find(|d| CUSTOM_FIELD.id_of(&d.key.sk) == id)
+            .find(|d| CUSTOM_FIELD.id_of(&d.key.sk()) == id)
             .and_then(|d| text(&d.attrs, "field_type"))
             .unwrap_or("text");
         return match t {
@@ -200,7 +200,7 @@ pub async fn import_contacts(
         .into_iter()
         .filter(|c| store::visible(scope, kind, &c.attrs))
     {
-        let id = kind.id_of(&c.key.sk).to_owned();
+        let id = kind.id_of(&c.key.sk()).to_owned();
         if let Some(e) = text(&c.attrs, "email") {
             by_email.insert(e.to_owned(), (Some(id.clone()), None));
         }
@@ -223,7 +223,7 @@ pub async fn import_contacts(
         errors: Vec::new(),
     };
     let mut lookups = Lookups::default();
-    let mut ready: Vec<Vec<Write>> = Vec::new();
+    let mut ready: Vec<Vec<BrandWrite>> = Vec::new();
     report.rows = rows.len();
     for (i, (row, parsed)) in rows.into_iter().enumerate() {
         // Each row is cheap to check, but a file holds thousands: let other requests run.
@@ -307,7 +307,7 @@ pub async fn import_contacts(
     }
     report.skipped_invalid = invalid_rows;
     for chunk in ready.chunks(ROWS_PER_TRANSACTION) {
-        store::commit(ctx, chunk.iter().flatten().cloned().collect()).await?;
+        store::commit(ctx, scope, chunk.iter().flatten().cloned().collect()).await?;
         report.created += chunk.len();
     }
     report.committed = true;
@@ -326,7 +326,7 @@ struct Parsed {
 /// bounded by the row cap; run on a blocking thread.
 fn parse_rows(
     kind: &'static Kind,
-    defs: &[Item],
+    defs: &[BrandItem],
     allowed: &[String],
     requested: Option<&BTreeMap<String, String>>,
     csv_text: &str,
@@ -414,7 +414,7 @@ fn parse_rows(
 /// One CSV line as the body a create would get.
 fn row_input(
     kind: &Kind,
-    defs: &[Item],
+    defs: &[BrandItem],
     columns: &[Option<String>],
     record: &csv::StringRecord,
 ) -> Attrs {
@@ -534,7 +534,7 @@ pub async fn export_csv(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<St
         }
     }
     for d in &defs {
-        let id = CUSTOM_FIELD.id_of(&d.key.sk).to_owned();
+        let id = CUSTOM_FIELD.id_of(&d.key.sk()).to_owned();
         columns.push((
             format!("custom.{id}"),
             Box::new(move |v| v.get("custom").and_then(|c| c.get(&id)).cloned()),
