@@ -105,7 +105,7 @@ pub async fn submit(
     let mut writes = Vec::new();
     let existing = duplicates_of(ctx, &scope, email.as_deref(), phone.as_deref(), None).await?;
     let contact_id = match existing.first() {
-        Some(c) => CONTACT.id_of(&c.key.sk()).to_owned(),
+        Some(c) => CONTACT.id_of(c.key.sk()).to_owned(),
         None => {
             let input = object(json!({
                 "name": form.name, "email": email, "phone": phone, "source": "web_form",
@@ -114,7 +114,7 @@ pub async fn submit(
                 store::prepare_create(ctx, &scope, &CONTACT, input, Attrs::new(), client, "create")
                     .await?;
             writes.extend(created.writes);
-            CONTACT.id_of(&created.item.key.sk()).to_owned()
+            CONTACT.id_of(created.item.key.sk()).to_owned()
         }
     };
     let title = match &form.event_type {

@@ -151,7 +151,7 @@ pub fn service_change(
     client: &Client,
     action: &str,
 ) -> Vec<BrandWrite> {
-    let id = kind.id_of(&item.key.sk());
+    let id = kind.id_of(item.key.sk());
     let version = item.version().unwrap_or(0);
     let changes = store::changes(kind, &item.attrs, &attrs);
     attrs.insert("version".into(), Value::from(version + 1));
@@ -180,7 +180,7 @@ pub async fn after_delete(
     kind: &Kind,
     item: &BrandItem,
 ) -> Result<(), RecordError> {
-    let id = kind.id_of(&item.key.sk());
+    let id = kind.id_of(item.key.sk());
     if kind.entity == FILE.entity {
         ctx.blobs.delete(&file_blob_key(scope, id)?).await?;
     }

@@ -30,7 +30,7 @@ pub async fn duplicates_of(
     for (index, part) in lookups.into_iter().flatten() {
         let page = table.query(part.query().on(index).limit(100)).await?;
         for item in page.items {
-            let id = CONTACT.id_of(&item.key.sk()).to_owned();
+            let id = CONTACT.id_of(item.key.sk()).to_owned();
             if Some(id.as_str()) != except
                 && visible(scope, &CONTACT, &item.attrs)
                 && !found.iter().any(|f| f.key == item.key)
@@ -54,7 +54,7 @@ pub async fn duplicates(
         scope,
         store::text(&item.attrs, "email"),
         store::text(&item.attrs, "phone"),
-        Some(CONTACT.id_of(&item.key.sk())),
+        Some(CONTACT.id_of(item.key.sk())),
     )
     .await?;
     Ok(found.iter().map(|i| view(&CONTACT, i)).collect())
@@ -86,8 +86,8 @@ pub async fn merge(
         return Err(RecordError::Stale { current: version });
     }
     let (tid, sid) = (
-        CONTACT.id_of(&target.key.sk()).to_owned(),
-        CONTACT.id_of(&source.key.sk()).to_owned(),
+        CONTACT.id_of(target.key.sk()).to_owned(),
+        CONTACT.id_of(source.key.sk()).to_owned(),
     );
     // Re-point what hangs off the source first: each step is idempotent, so a retry after a
     // failure completes the merge.

@@ -111,7 +111,7 @@ pub fn apply(
         let field = format!("custom.{id}");
         let Some(def) = defs
             .iter()
-            .find(|d| CUSTOM_FIELD.id_of(&d.key.sk()) == id.as_str())
+            .find(|d| CUSTOM_FIELD.id_of(d.key.sk()) == id.as_str())
         else {
             issues.push(Issue::new(
                 field,

@@ -55,12 +55,12 @@ pub async fn convert(
         project.insert("assignee_ids".into(), Value::from(vec![o]));
     }
     project.extend(input);
-    let enquiry_id = ENQUIRY.id_of(&enquiry.key.sk()).to_owned();
+    let enquiry_id = ENQUIRY.id_of(enquiry.key.sk()).to_owned();
     let mut preset = Attrs::new();
     preset.insert("enquiry_id".into(), enquiry_id.into());
     let created =
         store::prepare_create(ctx, scope, &PROJECT, project, preset, client, "convert").await?;
-    let project_id = PROJECT.id_of(&created.item.key.sk()).to_owned();
+    let project_id = PROJECT.id_of(created.item.key.sk()).to_owned();
     let mut attrs = enquiry.attrs.clone();
     attrs.insert("status".into(), "converted".into());
     attrs.insert("project_id".into(), project_id.into());

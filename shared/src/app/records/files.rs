@@ -102,7 +102,7 @@ pub async fn upload(
     }
     let prepared =
         store::prepare_create(ctx, scope, &FILE, input, preset, client, "upload").await?;
-    let id = FILE.id_of(&prepared.item.key.sk()).to_owned();
+    let id = FILE.id_of(prepared.item.key.sk()).to_owned();
     let key = file_blob_key(scope, &id)?;
     // Bytes first: metadata never names a blob that is not there. If the metadata write
     // fails, the orphan blob is removed.
@@ -125,7 +125,7 @@ pub async fn download(
     id: &str,
 ) -> Result<(Value, crate::ports::StoredBlob), RecordError> {
     let item = load(ctx, scope, &FILE, id).await?;
-    let id = FILE.id_of(&item.key.sk()).to_owned();
+    let id = FILE.id_of(item.key.sk()).to_owned();
     let blob = ctx
         .blobs
         .get(&file_blob_key(scope, &id)?)

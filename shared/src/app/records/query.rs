@@ -389,7 +389,7 @@ pub async fn list(
         .filter(|i| visible(scope, kind, &i.attrs))
         .filter(|i| matches(&i.attrs, &query.filters, query.q.as_deref(), kind))
         .map(|i| {
-            let id = kind.id_of(&i.key.sk());
+            let id = kind.id_of(i.key.sk());
             let by = if field == "id" {
                 Some(Rank::Text(id.to_lowercase()))
             } else {

@@ -103,7 +103,7 @@ pub fn text<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
 /// The record as the API shows it: id, every field (null when unset), custom values, meta.
 pub fn view(kind: &Kind, item: &BrandItem) -> Value {
     let mut out = Map::new();
-    out.insert("id".into(), Value::from(kind.id_of(&item.key.sk())));
+    out.insert("id".into(), Value::from(kind.id_of(item.key.sk())));
     for f in kind.fields {
         let v = item.attrs.get(f.name).cloned().unwrap_or(match f.ty {
             Ty::Tags | Ty::Strings | Ty::Members | Ty::Refs(_) | Ty::StageHistory => {
@@ -505,7 +505,7 @@ async fn defaults(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<Attrs, R
 }
 
 fn stage_id_of(item: &BrandItem) -> String {
-    kinds::STAGE.id_of(&item.key.sk()).to_owned()
+    kinds::STAGE.id_of(item.key.sk()).to_owned()
 }
 
 /// Validates a new record of `kind` from `input` (over `preset`, values the service sets),
@@ -607,7 +607,7 @@ pub async fn prepare_update(
     action: &str,
 ) -> Result<Option<Prepared>, RecordError> {
     scope.require(kind.write)?;
-    let id = kind.id_of(&current.key.sk()).to_owned();
+    let id = kind.id_of(current.key.sk()).to_owned();
     let now = ctx.clock.now().to_rfc3339();
     let actor = scope.actor().label();
     let custom_defs = Lookups::default().defs(ctx, scope, kind, &input).await?;
@@ -740,7 +740,7 @@ pub async fn delete(
     if expected.is_some_and(|e| e != version) {
         return Err(RecordError::Stale { current: version });
     }
-    let id = kind.id_of(&current.key.sk()).to_owned();
+    let id = kind.id_of(current.key.sk()).to_owned();
     super::cascade::before_delete(ctx, scope, kind, &id, client).await?;
     commit(
         ctx,
@@ -761,7 +761,7 @@ pub fn deletion(
     client: &Client,
     action: &str,
 ) -> Vec<BrandWrite> {
-    let id = kind.id_of(&item.key.sk());
+    let id = kind.id_of(item.key.sk());
     let erased: Vec<FieldChange> = changes(kind, &item.attrs, &Attrs::new())
         .into_iter()
         .map(|c| FieldChange {

@@ -43,13 +43,13 @@ pub async fn timeline(
     id: &str,
 ) -> Result<Vec<TimelineEntry>, RecordError> {
     let record = load(ctx, scope, kind, id).await?;
-    let id = kind.id_of(&record.key.sk()).to_owned();
+    let id = kind.id_of(record.key.sk()).to_owned();
     let entry = |k: &Kind, item: &crate::app::brand_table::BrandItem, what: &str| TimelineEntry {
         at: text(&item.attrs, "created_at")
             .unwrap_or_default()
             .to_owned(),
         kind: what.to_owned(),
-        record: format!("{}:{}", k.entity, k.id_of(&item.key.sk())),
+        record: format!("{}:{}", k.entity, k.id_of(item.key.sk())),
         summary: summary_of(k, &item.attrs),
         by: text(&item.attrs, "created_by").map(str::to_owned),
     };
@@ -68,7 +68,7 @@ pub async fn timeline(
             .iter()
             .map(|s| {
                 (
-                    kinds::STAGE.id_of(&s.key.sk()).to_owned(),
+                    kinds::STAGE.id_of(s.key.sk()).to_owned(),
                     text(&s.attrs, "name").unwrap_or_default().to_owned(),
                 )
             })

@@ -101,7 +101,7 @@ fn targets(kind: &Kind, defs: &[BrandItem]) -> Vec<String> {
     }
     out.extend(
         defs.iter()
-            .map(|d| format!("custom.{}", CUSTOM_FIELD.id_of(&d.key.sk()))),
+            .map(|d| format!("custom.{}", CUSTOM_FIELD.id_of(d.key.sk()))),
     );
     out
 }
@@ -132,7 +132,7 @@ fn cell_value(kind: &Kind, defs: &[BrandItem], target: &str, cell: &str) -> Valu
     if let Some(id) = target.strip_prefix("custom.") {
         let t = defs
             .iter()
-            .find(|d| CUSTOM_FIELD.id_of(&d.key.sk()) == id)
+            .find(|d| CUSTOM_FIELD.id_of(d.key.sk()) == id)
             .and_then(|d| text(&d.attrs, "field_type"))
             .unwrap_or("text");
         return match t {
@@ -200,7 +200,7 @@ pub async fn import_contacts(
         .into_iter()
         .filter(|c| store::visible(scope, kind, &c.attrs))
     {
-        let id = kind.id_of(&c.key.sk()).to_owned();
+        let id = kind.id_of(c.key.sk()).to_owned();
         if let Some(e) = text(&c.attrs, "email") {
             by_email.insert(e.to_owned(), (Some(id.clone()), None));
         }
@@ -534,7 +534,7 @@ pub async fn export_csv(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<St
         }
     }
     for d in &defs {
-        let id = CUSTOM_FIELD.id_of(&d.key.sk()).to_owned();
+        let id = CUSTOM_FIELD.id_of(d.key.sk()).to_owned();
         columns.push((
             format!("custom.{id}"),
             Box::new(move |v| v.get("custom").and_then(|c| c.get(&id)).cloned()),
