@@ -872,11 +872,11 @@ impl Recording {
 #[async_trait]
 impl Table for Recording {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.note("get", &key.pk());
+        self.note("get", key.pk());
         self.inner.get(key).await
     }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        self.note("put", &item.key.pk());
+        self.note("put", item.key.pk());
         self.inner.put(item, condition).await
     }
     async fn update(
@@ -885,11 +885,11 @@ impl Table for Recording {
         update: Update,
         condition: Condition,
     ) -> Result<Item, StoreError> {
-        self.note("update", &key.pk());
+        self.note("update", key.pk());
         self.inner.update(key, update, condition).await
     }
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        self.note("delete", &key.pk());
+        self.note("delete", key.pk());
         self.inner.delete(key, condition).await
     }
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
