@@ -1,13 +1,15 @@
 //! `Ctx`: the ports, built once per cold start and shared by every handler.
 
-use crate::adapters::aws::{DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue, StsBrandTables};
+use crate::adapters::aws::{
+    BrandResources, DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue, StsBrandStores,
+};
 use crate::adapters::embedded::{
     self, DirBlobs, EmbeddedQueue, KeyFileCipher, KeyFileSigner, Outbox, QueueSettings, RedbTable,
 };
-use crate::adapters::fence::FencedTables;
+use crate::adapters::fence::FencedStores;
 use crate::adapters::http::{AppleVerifier, ResendMailer};
 use crate::config::{Backend, Config, ConfigError};
-use crate::ports::{Blobs, BrandTables, Cipher, Clock, Mailer, Queue, Signer, SystemClock, Table};
+use crate::ports::{Blobs, BrandStores, Cipher, Clock, Mailer, Queue, Signer, SystemClock, Table};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,8 +49,9 @@ pub struct Ctx {
     /// slugs, limits) and the few cross-brand reads and writes sign-in, brand creation and
     /// the operator need. Brand code never uses it: it gets a brand handle from its scope.
     pub table: Arc<dyn Table>,
-    /// Tables that reach one brand's rows only, for brand handles (`BrandScope::table`).
-    pub brand_tables: Arc<dyn BrandTables>,
+    /// Stores that reach one brand only, for brand handles (`BrandScope::table`, `blobs`,
+    /// `cipher`).
+    pub brand_stores: Arc<dyn BrandStores>,
     pub cipher: Arc<dyn Cipher>,
     pub signer: Arc<dyn Signer>,
     pub mailer: Arc<dyn Mailer>,
@@ -124,18 +127,24 @@ impl Ctx {
             .map_err(ConfigError)?;
         let signer = KeyFileSigner::open_or_create(&dir.join("keys").join("signing.p8"))
             .map_err(ConfigError)?;
-        let blobs = DirBlobs::new(dir.join("blobs")).map_err(|e| err(&e))?;
+        let blobs: Arc<dyn Blobs> =
+            Arc::new(DirBlobs::new(dir.join("blobs")).map_err(|e| err(&e))?);
+        let cipher: Arc<dyn Cipher> = Arc::new(cipher);
         let outbox = Arc::new(Outbox::new(dir.join("outbox")).map_err(ConfigError)?);
         let mailer = mailer(&config)?.unwrap_or_else(|| outbox.clone());
         Ok(Self {
             mailer,
             apple: apple(&config)?,
             clock,
-            brand_tables: Arc::new(FencedTables::new(table.clone())),
+            brand_stores: Arc::new(FencedStores::new(
+                table.clone(),
+                blobs.clone(),
+                cipher.clone(),
+            )),
             table: table.clone(),
-            cipher: Arc::new(cipher),
+            cipher,
             signer: Arc::new(signer),
-            blobs: Arc::new(blobs),
+            blobs,
             queues: Queues {
                 gmail_sync: gmail_sync.clone(),
                 gmail_sync_dlq: gmail_sync_dlq.clone(),
@@ -179,10 +188,14 @@ impl Ctx {
         Ok(Self {
             mailer,
             apple: apple(&config)?,
-            brand_tables: Arc::new(StsBrandTables::new(
+            brand_stores: Arc::new(StsBrandStores::new(
                 sdk,
-                names.brand_data_role_arn,
-                names.table.clone(),
+                BrandResources {
+                    role_arn: names.brand_data_role_arn.clone(),
+                    table: names.table.clone(),
+                    bucket: names.bucket.clone(),
+                    secrets_key_id: names.secrets_key_id.clone(),
+                },
                 clock.clone(),
                 BRAND_CLIENTS_KEPT,
             )),

@@ -377,7 +377,11 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
     let sabotaged: Arc<dyn Table> = Arc::new(SabotagedAudit(ctx.table.clone()));
     ctx.table = sabotaged.clone();
     // Brand rows are written through brand handles, over the same (sabotaged) table.
-    ctx.brand_tables = Arc::new(atelier_core::adapters::fence::FencedTables::new(sabotaged));
+    ctx.brand_stores = Arc::new(atelier_core::adapters::fence::FencedStores::new(
+        sabotaged,
+        ctx.blobs.clone(),
+        ctx.cipher.clone(),
+    ));
     let scope = tenancy::scope(&ctx, &user, Some(&bloom)).await.unwrap();
     let fields = |v: Value| v.as_object().unwrap().clone();
     assert!(

@@ -260,6 +260,10 @@ fn the_brand_data_role_reaches_one_brand_and_function_roles_keep_only_cross_bran
             if text.contains("\"B#*\"") && writes.iter().any(|w| text.contains(w)) {
                 writes_every_brand.insert(binary.as_str());
             }
+            assert!(
+                !text.contains("/brands/"),
+                "{binary}: brands' files are reached on BrandDataRole only"
+            );
         }
     }
     // Membership, invitations, API keys and slugs commit with platform rows; the operator's

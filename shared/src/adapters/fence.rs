@@ -1,14 +1,18 @@
-//! The brand rule as a table adapter: every key and every queried partition must be one of
-//! the brand's (`B#<brand>` or `B#<brand>#…`), as IAM's `dynamodb:LeadingKeys` holds a
-//! brand's AWS credentials to. Locally it is the second wall; on AWS it stands in front of
-//! IAM's, so both backends refuse the same calls with the same error.
+//! The brand rule as adapters, the same rule `BrandDataRole`'s policy gives IAM: every table
+//! key and queried partition is one of the brand's (`B#<brand>` or `B#<brand>#…`), every
+//! file is under `brands/<brand>/`, and every seal and open is in the brand's own context.
+//! Locally they are the second wall; on AWS they stand in front of IAM's, so both backends
+//! refuse the same calls with the same errors.
 
 use crate::domain::BrandId;
 use crate::keys;
 use crate::ports::{
-    BrandTables, Condition, Item, Key, Page, Query, StoreError, Table, Update, Write,
+    BlobKey, Blobs, BlobsError, BrandStores, Cipher, CipherError, Condition, Item, Key, Page,
+    Query, SealContext, StoreError, StoredBlob, Table, Update, Write,
 };
 use async_trait::async_trait;
+use bytes::Bytes;
+use secrecy::SecretSlice;
 use std::sync::Arc;
 
 pub struct FencedTable {
@@ -74,19 +78,131 @@ impl Table for FencedTable {
     }
 }
 
-/// The embedded backend's brand tables: its one table, fenced per brand.
-pub struct FencedTables {
-    table: Arc<dyn Table>,
+pub struct FencedBlobs {
+    brand: BrandId,
+    inner: Arc<dyn Blobs>,
 }
 
-impl FencedTables {
-    pub fn new(table: Arc<dyn Table>) -> Self {
-        Self { table }
+impl FencedBlobs {
+    pub fn new(brand: BrandId, inner: Arc<dyn Blobs>) -> Self {
+        Self { brand, inner }
+    }
+
+    fn admit(&self, key: &str) -> Result<(), BlobsError> {
+        if keys::blobs_within(key, &self.brand) {
+            Ok(())
+        } else {
+            Err(BlobsError::Denied(format!(
+                "brand {}'s credentials may not reach {key:?}",
+                self.brand
+            )))
+        }
     }
 }
 
-impl BrandTables for FencedTables {
+#[async_trait]
+impl Blobs for FencedBlobs {
+    async fn put(&self, key: &BlobKey, bytes: Bytes, content_type: &str) -> Result<(), BlobsError> {
+        self.admit(key.as_str())?;
+        self.inner.put(key, bytes, content_type).await
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<StoredBlob>, BlobsError> {
+        self.admit(key.as_str())?;
+        self.inner.get(key).await
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobsError> {
+        self.admit(key.as_str())?;
+        self.inner.delete(key).await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<BlobKey>, BlobsError> {
+        self.admit(prefix)?;
+        self.inner.list(prefix).await
+    }
+
+    async fn presigned_get(
+        &self,
+        key: &BlobKey,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, BlobsError> {
+        self.admit(key.as_str())?;
+        self.inner.presigned_get(key, ttl).await
+    }
+}
+
+pub struct FencedCipher {
+    brand: String,
+    inner: Arc<dyn Cipher>,
+}
+
+impl FencedCipher {
+    pub fn new(brand: BrandId, inner: Arc<dyn Cipher>) -> Self {
+        Self {
+            brand: brand.to_string(),
+            inner,
+        }
+    }
+
+    fn admit(&self, context: &SealContext) -> Result<(), CipherError> {
+        if context.brand() == self.brand {
+            Ok(())
+        } else {
+            Err(CipherError::Denied(format!(
+                "brand {}'s credentials may not seal for {:?}",
+                self.brand,
+                context.brand()
+            )))
+        }
+    }
+}
+
+#[async_trait]
+impl Cipher for FencedCipher {
+    async fn seal(&self, context: &SealContext, plaintext: &[u8]) -> Result<Vec<u8>, CipherError> {
+        self.admit(context)?;
+        self.inner.seal(context, plaintext).await
+    }
+
+    async fn open(
+        &self,
+        context: &SealContext,
+        sealed: &[u8],
+    ) -> Result<SecretSlice<u8>, CipherError> {
+        self.admit(context)?;
+        self.inner.open(context, sealed).await
+    }
+}
+
+/// The embedded backend's brand stores: its one table, blob directory and key file, fenced
+/// per brand.
+pub struct FencedStores {
+    table: Arc<dyn Table>,
+    blobs: Arc<dyn Blobs>,
+    cipher: Arc<dyn Cipher>,
+}
+
+impl FencedStores {
+    pub fn new(table: Arc<dyn Table>, blobs: Arc<dyn Blobs>, cipher: Arc<dyn Cipher>) -> Self {
+        Self {
+            table,
+            blobs,
+            cipher,
+        }
+    }
+}
+
+impl BrandStores for FencedStores {
     fn table(&self, brand: &BrandId) -> Arc<dyn Table> {
         Arc::new(FencedTable::new(*brand, self.table.clone()))
+    }
+
+    fn blobs(&self, brand: &BrandId) -> Arc<dyn Blobs> {
+        Arc::new(FencedBlobs::new(*brand, self.blobs.clone()))
+    }
+
+    fn cipher(&self, brand: &BrandId) -> Arc<dyn Cipher> {
+        Arc::new(FencedCipher::new(*brand, self.cipher.clone()))
     }
 }

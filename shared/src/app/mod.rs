@@ -3,6 +3,8 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod brand_blobs;
+pub mod brand_secrets;
 pub mod brand_table;
 pub mod brands;
 pub mod invitations;

@@ -4,6 +4,8 @@
 
 use crate::Ctx;
 use crate::app::auth::AuthError;
+use crate::app::brand_blobs::BrandBlobs;
+use crate::app::brand_secrets::BrandSecrets;
 use crate::app::brand_table::BrandTable;
 use crate::domain::{BrandId, Permission, Role, UserId};
 use crate::keys::platform as keys;
@@ -72,7 +74,17 @@ impl BrandScope {
     /// The brand's rows, and no other brand's: the handle every brand read and write goes
     /// through, on credentials that reach this brand only.
     pub fn table(&self, ctx: &Ctx) -> BrandTable {
-        BrandTable::new(self.brand, ctx.brand_tables.table(&self.brand))
+        BrandTable::new(self.brand, ctx.brand_stores.table(&self.brand))
+    }
+
+    /// The brand's files, and no other brand's.
+    pub fn blobs(&self, ctx: &Ctx) -> BrandBlobs {
+        BrandBlobs::new(self.brand, ctx.brand_stores.blobs(&self.brand))
+    }
+
+    /// The brand's secrets (OAuth tokens, API secrets), sealed in its own context.
+    pub fn secrets(&self, ctx: &Ctx) -> BrandSecrets {
+        BrandSecrets::new(self.brand, ctx.brand_stores.cipher(&self.brand))
     }
 
     /// The signed-in user, if the actor is one (not an API key).
@@ -202,7 +214,7 @@ pub(crate) async fn public_form_scope(
 /// member's scope again), and sign-in's bookkeeping (an API key's last use). Still one
 /// brand's rows only, on that brand's credentials.
 pub(crate) fn service_table(ctx: &Ctx, brand: &BrandId) -> BrandTable {
-    BrandTable::new(*brand, ctx.brand_tables.table(brand))
+    BrandTable::new(*brand, ctx.brand_stores.table(brand))
 }
 
 /// The platform operator's scope in a brand, for the audited platform routes only: it takes

@@ -240,7 +240,7 @@ impl From<CipherError> for ApiError {
             CipherError::Throttled | CipherError::Unavailable(_) => {
                 ApiError::Unavailable(e.to_string())
             }
-            CipherError::Rejected => ApiError::Internal(e.to_string()),
+            CipherError::Rejected | CipherError::Denied(_) => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -261,6 +261,7 @@ impl From<BlobsError> for ApiError {
                 ApiError::BadRequest(e.to_string())
             }
             BlobsError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
+            BlobsError::Denied(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! email (GSI1 `#EMAIL#…`) and phone (GSI2 `#PHONE#…`); notes, tasks and files by the record
 //! they are on (GSI1 `#ON#<entity>:<id>`).
 
-use super::{BrandKey, BrandPart};
+use super::{BrandBlob, BrandKey, BrandPart};
 use crate::domain::{Email, UserId};
 use crate::ports::Query;
 
@@ -132,4 +132,9 @@ pub fn contacts_by_phone(phone: &str) -> BrandPart {
 /// The notes, tasks and files on `record` (`<entity>:<id>`), GSI1, sorted by their keys.
 pub fn attached_to(record: &str) -> BrandPart {
     BrandPart::sub(format!("#ON#{record}"))
+}
+
+/// A file's bytes.
+pub fn file(id: &str) -> BrandBlob {
+    BrandBlob::new(format!("files/{id}"))
 }

@@ -16,7 +16,7 @@ pub mod brand;
 pub mod platform;
 
 use crate::domain::BrandId;
-use crate::ports::{Item, Key, Query};
+use crate::ports::{BlobKey, BlobsError, Item, Key, Query};
 
 /// The partition prefix every brand's rows share.
 const BRAND_PREFIX: &str = "B#";
@@ -103,6 +103,32 @@ impl BrandKey {
     }
 }
 
+/// A file of a brand, relative to it (`files/<id>`): a brand's blob handle places it under
+/// `brands/<brand>/`, the only prefix the brand's credentials reach.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BrandBlob(String);
+
+impl BrandBlob {
+    fn new(path: String) -> Self {
+        Self(path)
+    }
+
+    /// The whole blob key in `brand`: for brand handles and tests (see the source test).
+    pub fn in_brand(&self, brand: &BrandId) -> Result<BlobKey, BlobsError> {
+        BlobKey::parse(&format!("{}{}", blobs_prefix(brand), self.0))
+    }
+}
+
+fn blobs_prefix(brand: &BrandId) -> String {
+    format!("brands/{brand}/")
+}
+
+/// Whether the blob key (or listing prefix) `key` is under `brand`'s files: the rule a
+/// brand's credentials are held to, here and by IAM.
+pub fn blobs_within(key: &str, brand: &BrandId) -> bool {
+    key.starts_with(&blobs_prefix(brand)) && !key.split('/').any(|s| s == ".." || s == ".")
+}
+
 /// Whether the whole partition key `pk` is one of `brand`'s: the rule a brand's credentials
 /// are held to, here and by IAM.
 pub fn within(pk: &str, brand: &BrandId) -> bool {
@@ -172,6 +198,7 @@ mod tests {
         ];
         let forbidden = [
             ".in_brand(",
+            "\"brands/",
             "Key::new(",
             "Query::partition(",
             "\"B#",

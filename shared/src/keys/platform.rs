@@ -194,3 +194,13 @@ pub fn api_key_lookup(hash: &str) -> Key {
 pub fn auth_audit(actor: &str, at: chrono::DateTime<chrono::Utc>, id: &str) -> Key {
     Key::new(format!("AUDIT#U#{actor}#{}", at.format("%Y-%m")), id)
 }
+
+/// A finished export's file. Exports stay outside `brands/<brand>/` because the bucket's
+/// lifecycle rule (kept a week) matches them by the `exports/` prefix, and brand-export
+/// writes them on its own credentials (`exports/*` only).
+pub fn export_file(
+    brand: &BrandId,
+    id: &str,
+) -> Result<crate::ports::BlobKey, crate::ports::BlobsError> {
+    crate::ports::BlobKey::parse(&format!("exports/{brand}/{id}.json"))
+}

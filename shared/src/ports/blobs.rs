@@ -52,6 +52,9 @@ pub enum BlobsError {
     InvalidContentType,
     #[error("blob store unavailable: {0}")]
     Unavailable(String),
+    /// The credentials in use may not touch this key: a brand's reach only its own files.
+    #[error("access denied: {0}")]
+    Denied(String),
 }
 
 /// A content type both stores accept: 1..=255 printable ASCII characters.

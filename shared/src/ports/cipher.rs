@@ -69,6 +69,10 @@ pub enum CipherError {
     Throttled,
     #[error("key service unavailable: {0}")]
     Unavailable(String),
+    /// The credentials in use may not use the key in this context: a brand's seal and open
+    /// only under its own id. A policy mistake or a bug, never a bad ciphertext.
+    #[error("access denied: {0}")]
+    Denied(String),
 }
 
 #[async_trait]

@@ -532,15 +532,6 @@ pub trait Table: Send + Sync {
     }
 }
 
-/// Tables whose credentials reach one brand's partitions only: the second wall under the
-/// brand handle. On AWS, DynamoDB under credentials assumed with the brand's session tag
-/// (IAM refuses any other brand's key); locally, the embedded table behind a fence that
-/// refuses the same keys. Either answers a key outside the brand with
-/// [`StoreError::Denied`].
-pub trait BrandTables: Send + Sync {
-    fn table(&self, brand: &crate::domain::BrandId) -> std::sync::Arc<dyn Table>;
-}
-
 /// Checks shared by both adapters before anything is sent.
 pub(crate) fn check_key(key: &Key) -> Result<(), StoreError> {
     if key.pk().is_empty() || key.sk().is_empty() {

@@ -67,8 +67,12 @@ where
         ) {
             return CipherError::Rejected;
         }
-        // AccessDenied is a policy mistake, not a bad ciphertext: surfacing it as Rejected
-        // could lead a caller to discard a good secret.
+        // AccessDenied is a policy mistake (or a brand's credentials used outside it), not
+        // a bad ciphertext: surfacing it as Rejected could lead a caller to discard a good
+        // secret.
+        if service.code() == Some("AccessDeniedException") {
+            return CipherError::Denied(service.message().unwrap_or("access denied").to_owned());
+        }
     }
     CipherError::Unavailable(describe(&err))
 }

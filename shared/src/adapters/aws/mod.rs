@@ -2,14 +2,14 @@
 //! and 5xx answers with jittered backoff, a bounded number of times; these adapters map what
 //! is left to the ports' error types.
 
-mod brand_tables;
+mod brand_stores;
 mod dynamo;
 mod kms;
 mod kms_signer;
 mod s3;
 mod sqs;
 
-pub use brand_tables::{BrandCredentials, StsBrandTables};
+pub use brand_stores::{BrandCredentials, BrandResources, StsBrandStores};
 pub use dynamo::DynamoTable;
 pub use kms::KmsCipher;
 pub use kms_signer::KmsSigner;

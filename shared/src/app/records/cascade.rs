@@ -18,7 +18,7 @@ use crate::app::auth::Client;
 use crate::app::brand_table::{BrandItem, BrandWrite};
 use crate::app::tenancy::BrandScope;
 use crate::keys;
-use crate::ports::{BlobKey, Condition, Index, Update};
+use crate::ports::{Condition, Index, Update};
 use serde_json::Value;
 
 /// Clears or deletes what depends on `<kind>:<id>`.
@@ -182,17 +182,9 @@ pub async fn after_delete(
 ) -> Result<(), RecordError> {
     let id = kind.id_of(item.key.sk());
     if kind.entity == FILE.entity {
-        ctx.blobs.delete(&file_blob_key(scope, id)?).await?;
+        scope.blobs(ctx).delete(&keys::brand::file(id)).await?;
     }
     erase_audit_values(ctx, scope, kind.entity, id).await
-}
-
-/// Where a file's bytes live.
-pub fn file_blob_key(scope: &BrandScope, id: &str) -> Result<BlobKey, RecordError> {
-    Ok(BlobKey::parse(&format!(
-        "brands/{}/files/{id}",
-        scope.brand()
-    ))?)
 }
 
 /// Keeps who changed which field and when, and drops what the values were.

@@ -51,7 +51,7 @@ pub enum ExportMessage {
 }
 
 fn blob_key(brand: &BrandId, id: &str) -> Result<BlobKey, RecordError> {
-    Ok(BlobKey::parse(&format!("exports/{brand}/{id}.json"))?)
+    Ok(keys::platform::export_file(brand, id)?)
 }
 
 async fn view(ctx: &Ctx, brand: &BrandId, item: &BrandItem) -> Result<ExportView, RecordError> {

@@ -3,7 +3,6 @@
 //! other). Only common document and image types are taken, and their first bytes must agree
 //! with the type they claim.
 
-use super::cascade::file_blob_key;
 use super::kinds::FILE;
 use super::store::{self, Attrs, RecordError, commit, load, view};
 use crate::Ctx;
@@ -103,12 +102,13 @@ pub async fn upload(
     let prepared =
         store::prepare_create(ctx, scope, &FILE, input, preset, client, "upload").await?;
     let id = FILE.id_of(prepared.item.key.sk()).to_owned();
-    let key = file_blob_key(scope, &id)?;
+    let key = crate::keys::brand::file(&id);
+    let blobs = scope.blobs(ctx);
     // Bytes first: metadata never names a blob that is not there. If the metadata write
     // fails, the orphan blob is removed.
-    ctx.blobs.put(&key, bytes, content_type).await?;
+    blobs.put(&key, bytes, content_type).await?;
     if let Err(e) = commit(ctx, scope, prepared.writes).await {
-        let _ = ctx.blobs.delete(&key).await;
+        let _ = blobs.delete(&key).await;
         return Err(e);
     }
     Ok(view(&FILE, &prepared.item))
@@ -126,9 +126,9 @@ pub async fn download(
 ) -> Result<(Value, crate::ports::StoredBlob), RecordError> {
     let item = load(ctx, scope, &FILE, id).await?;
     let id = FILE.id_of(item.key.sk()).to_owned();
-    let blob = ctx
-        .blobs
-        .get(&file_blob_key(scope, &id)?)
+    let blob = scope
+        .blobs(ctx)
+        .get(&crate::keys::brand::file(&id))
         .await?
         .ok_or(RecordError::NotFound)?;
     Ok((view(&FILE, &item), blob))

@@ -1,17 +1,19 @@
-//! Per-brand credentials (the AWS "token vending" pattern): a brand's table calls are signed
-//! with credentials from STS `AssumeRole` on the `BrandDataRole`, with the session tag
-//! `brand=<id>`. That role's policy allows DynamoDB only where `dynamodb:LeadingKeys` is
-//! `B#${aws:PrincipalTag/brand}` or `B#${aws:PrincipalTag/brand}#*`, so IAM itself refuses
-//! a key of any other brand, whatever the code asked for.
+//! Per-brand credentials (the AWS "token vending" pattern): a brand's table, file and key
+//! calls are signed with credentials from STS `AssumeRole` on the `BrandDataRole`, with the
+//! session tag `brand=<id>`. That role's policy allows DynamoDB only where
+//! `dynamodb:LeadingKeys` is `B#${aws:PrincipalTag/brand}` or `B#${aws:PrincipalTag/brand}#*`,
+//! S3 only under `brands/${aws:PrincipalTag/brand}/`, and the secrets key only with
+//! `kms:EncryptionContext:brand` equal to the tag, so IAM itself refuses another brand's
+//! rows, files and secrets, whatever the code asked for.
 //!
-//! Each brand's client is kept per instance (a bounded cache, least recently used out); the
-//! SDK's identity cache keeps its credentials until shortly before they expire, so a warm
-//! instance pays for `AssumeRole` once per brand per hour.
+//! Each brand's clients are kept per instance (a bounded cache, least recently used out) and
+//! share one credentials provider, which the SDK's identity cache keeps until shortly before
+//! it expires: a warm instance pays for `AssumeRole` once per brand per hour.
 
-use super::DynamoTable;
-use crate::adapters::fence::FencedTable;
+use super::{DynamoTable, KmsCipher, S3Blobs};
+use crate::adapters::fence::{FencedBlobs, FencedCipher, FencedTable};
 use crate::domain::BrandId;
-use crate::ports::{BrandTables, Clock, Table};
+use crate::ports::{Blobs, BrandStores, Cipher, Clock, Table};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
@@ -85,12 +87,28 @@ impl ProvideCredentials for BrandCredentials {
     }
 }
 
-/// Brands' tables on DynamoDB, each under its brand's credentials.
-pub struct StsBrandTables {
+/// What brand handles reach on AWS: the role to assume and the resources it opens.
+#[derive(Debug, Clone)]
+pub struct BrandResources {
+    pub role_arn: String,
+    pub table: String,
+    pub bucket: String,
+    pub secrets_key_id: String,
+}
+
+/// One brand's stores, on its credentials, each behind the brand's fence too.
+#[derive(Clone)]
+struct Stores {
+    table: Arc<dyn Table>,
+    blobs: Arc<dyn Blobs>,
+    cipher: Arc<dyn Cipher>,
+}
+
+/// Brands' stores on DynamoDB, S3 and KMS, each under its brand's credentials.
+pub struct StsBrandStores {
     sdk: aws_config::SdkConfig,
     sts: aws_sdk_sts::Client,
-    role_arn: String,
-    table: String,
+    resources: BrandResources,
     clock: Arc<dyn Clock>,
     capacity: usize,
     cache: Mutex<Cache>,
@@ -100,22 +118,20 @@ pub struct StsBrandTables {
 #[derive(Default)]
 struct Cache {
     tick: u64,
-    tables: HashMap<BrandId, (Arc<dyn Table>, u64)>,
+    brands: HashMap<BrandId, (Stores, u64)>,
 }
 
-impl StsBrandTables {
+impl StsBrandStores {
     pub fn new(
         sdk: &aws_config::SdkConfig,
-        role_arn: String,
-        table: String,
+        resources: BrandResources,
         clock: Arc<dyn Clock>,
         capacity: usize,
     ) -> Self {
         Self {
             sdk: sdk.clone(),
             sts: aws_sdk_sts::Client::new(sdk),
-            role_arn,
-            table,
+            resources,
             clock,
             capacity: capacity.max(1),
             cache: Mutex::new(Cache::default()),
@@ -130,55 +146,79 @@ impl StsBrandTables {
 
     /// How many brands' clients are kept.
     pub fn cached(&self) -> usize {
-        self.cache.lock().map(|c| c.tables.len()).unwrap_or(0)
+        self.cache.lock().map(|c| c.brands.len()).unwrap_or(0)
     }
 
     /// The credentials provider of `brand` (tests check its `AssumeRole` call).
     pub fn credentials(&self, brand: &BrandId) -> BrandCredentials {
         BrandCredentials {
             sts: self.sts.clone(),
-            role_arn: self.role_arn.clone(),
+            role_arn: self.resources.role_arn.clone(),
             brand: *brand,
             assumed: self.assumed.clone(),
         }
     }
 
-    fn build(&self, brand: &BrandId) -> Arc<dyn Table> {
+    fn build(&self, brand: &BrandId) -> Stores {
         let provider = SharedCredentialsProvider::new(self.credentials(brand));
         let conf = self.sdk.to_builder().credentials_provider(provider).build();
+        let r = &self.resources;
         let dynamo = DynamoTable::new(
             aws_sdk_dynamodb::Client::new(&conf),
-            self.table.clone(),
+            r.table.clone(),
             self.clock.clone(),
         );
-        Arc::new(FencedTable::new(*brand, Arc::new(dynamo)))
+        let s3 = S3Blobs::new(crate::ctx::AwsClients::new(&conf).s3, r.bucket.clone());
+        let kms = KmsCipher::new(
+            aws_sdk_kms::Client::new(&conf),
+            r.secrets_key_id.clone(),
+            self.clock.clone(),
+        );
+        Stores {
+            table: Arc::new(FencedTable::new(*brand, Arc::new(dynamo))),
+            blobs: Arc::new(FencedBlobs::new(*brand, Arc::new(s3))),
+            cipher: Arc::new(FencedCipher::new(*brand, Arc::new(kms))),
+        }
     }
-}
 
-impl BrandTables for StsBrandTables {
-    fn table(&self, brand: &BrandId) -> Arc<dyn Table> {
+    /// The brand's stores, from the cache or built (evicting the least recently used).
+    fn stores(&self, brand: &BrandId) -> Stores {
         let mut cache = match self.cache.lock() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),
         };
         cache.tick += 1;
         let tick = cache.tick;
-        if let Some((table, used)) = cache.tables.get_mut(brand) {
+        if let Some((stores, used)) = cache.brands.get_mut(brand) {
             *used = tick;
-            return table.clone();
+            return stores.clone();
         }
-        if cache.tables.len() >= self.capacity
+        if cache.brands.len() >= self.capacity
             && let Some(oldest) = cache
-                .tables
+                .brands
                 .iter()
                 .min_by_key(|(_, (_, used))| *used)
                 .map(|(b, _)| *b)
         {
-            cache.tables.remove(&oldest);
+            cache.brands.remove(&oldest);
         }
-        let table = self.build(brand);
-        cache.tables.insert(*brand, (table.clone(), tick));
-        table
+        let stores = self.build(brand);
+        cache.brands.insert(*brand, (stores.clone(), tick));
+        stores
+    }
+}
+
+impl BrandStores for StsBrandStores {
+    fn table(&self, brand: &BrandId) -> Arc<dyn Table> {
+        self.stores(brand).table
+    }
+
+    fn blobs(&self, brand: &BrandId) -> Arc<dyn Blobs> {
+        self.stores(brand).blobs
+    }
+
+    fn cipher(&self, brand: &BrandId) -> Arc<dyn Cipher> {
+        self.stores(brand).cipher
     }
 }
 
@@ -187,15 +227,19 @@ mod tests {
     use super::*;
     use crate::ports::ManualClock;
 
-    fn tables(capacity: usize) -> StsBrandTables {
+    fn tables(capacity: usize) -> StsBrandStores {
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("eu-west-2"))
             .build();
-        StsBrandTables::new(
+        StsBrandStores::new(
             &sdk,
-            "arn:aws:iam::123456789012:role/BrandDataRole".into(),
-            "atelier".into(),
+            BrandResources {
+                role_arn: "arn:aws:iam::123456789012:role/BrandDataRole".into(),
+                table: "atelier".into(),
+                bucket: "atelier-blobs".into(),
+                secrets_key_id: "alias/atelier-secrets".into(),
+            },
             Arc::new(ManualClock::starting_now()),
             capacity,
         )
