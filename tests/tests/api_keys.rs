@@ -180,3 +180,40 @@ async fn revoked_and_expired_keys_stop_at_once() {
     );
     app.stop().await;
 }
+
+/// The route's guard holds the permission, so it refuses before anything of the request is
+/// read: a team member's malformed key request is a 403, where an owner's is a 400; the same
+/// for the audit trail's query. A key never manages keys, however well formed its request.
+#[tokio::test]
+async fn the_guard_refuses_before_the_request_is_read() {
+    let app = TestApp::spawn().await;
+    let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
+    let (_, member) = app
+        .member("tom@bloom.example", &brand, Role::TeamMember)
+        .await;
+    let malformed = |token: &str| {
+        app.http
+            .post(app.url("/api-keys"))
+            .bearer_auth(token.to_owned())
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+    };
+    assert_eq!(malformed(&member).await.unwrap().status(), 403);
+    assert_eq!(malformed(&owner).await.unwrap().status(), 400);
+    assert_eq!(
+        app.get_auth("/audit?limit=zero", &member).await.status(),
+        403
+    );
+    assert_eq!(
+        app.get_auth("/audit?limit=zero", &owner).await.status(),
+        400
+    );
+    let (_, key) = app.api_key(&owner, "admin").await;
+    assert_eq!(
+        create_key(&app, &key, "team_member", None).await.status(),
+        403
+    );
+    assert_eq!(app.get_auth("/api-keys", &key).await.status(), 403);
+    app.stop().await;
+}

@@ -21,10 +21,12 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
 /// Whether the matrix walks `route`: every signed-in route but the operator's and OUTSIDE's.
 fn walked(route: &Route) -> bool {
     let method = route.method.as_str();
-    !matches!(route.guard, Guard::Public | Guard::Local | Guard::Operator)
-        && !OUTSIDE
-            .iter()
-            .any(|(m, p, _)| *m == method && *p == route.path)
+    !matches!(
+        route.guard(),
+        Guard::Public | Guard::Local | Guard::Operator
+    ) && !OUTSIDE
+        .iter()
+        .any(|(m, p, _)| *m == method && *p == route.path)
 }
 
 /// Writes the matrix sends without a JSON body, and why; every other POST, PUT or PATCH must
@@ -365,7 +367,7 @@ async fn p01_no_route_lets_another_brand_read_or_change_anything() {
     }
     let brand_routes = ROUTES
         .iter()
-        .filter(|r| matches!(r.guard, Guard::Brand(_)))
+        .filter(|r| matches!(r.guard(), Guard::Brand(_)))
         .count();
     assert!(
         walked_routes >= brand_routes && brand_routes >= 40,
@@ -402,7 +404,7 @@ fn every_route_outside_the_matrix_exists_and_is_the_callers_own() {
             .find(|r| r.method.as_str() == *m && r.path == *p)
             .unwrap();
         assert_eq!(
-            route.guard,
+            route.guard(),
             Guard::User,
             "{m} {p} ({why}) must be a user route"
         );

@@ -1,10 +1,10 @@
 //! Platform routes for the super_admin; each use is audited with the operator's identity.
 
-use super::auth::{authenticate, client};
+use super::auth::client;
 use super::routes::HandlerResult;
 use super::{ApiError, Request, json_response};
 use crate::Ctx;
-use crate::app::platform::{self, PlatformBrand};
+use crate::app::platform::{self, Operator, PlatformBrand};
 use crate::domain::BrandId;
 use http::StatusCode;
 use lambda_http::RequestExt;
@@ -17,11 +17,10 @@ fn path_brand(req: &Request) -> Result<BrandId, ApiError> {
 /// Every brand on the platform.
 #[utoipa::path(get, path = "/admin/brands", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = [PlatformBrand]), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
-pub async fn brands(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn brands(ctx: &Ctx, operator: Operator, req: Request) -> HandlerResult {
     json_response(
         StatusCode::OK,
-        &platform::list_brands(ctx, &me.user, &client(&req)).await?,
+        &platform::list_brands(ctx, operator.user(), &client(&req)).await?,
     )
 }
 
@@ -29,19 +28,17 @@ pub async fn brands(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(get, path = "/admin/brands/{id}/members", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = [crate::app::brands::MemberView]), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn members(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn members(ctx: &Ctx, operator: Operator, req: Request) -> HandlerResult {
     let brand = path_brand(&req)?;
     json_response(
         StatusCode::OK,
-        &platform::members(ctx, &me.user, &brand, &client(&req)).await?,
+        &platform::members(ctx, operator.user(), &brand, &client(&req)).await?,
     )
 }
 
-async fn set_active(ctx: &Ctx, req: Request, active: bool) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+async fn set_active(ctx: &Ctx, operator: Operator, req: Request, active: bool) -> HandlerResult {
     let brand = path_brand(&req)?;
-    platform::set_active(ctx, &me.user, &brand, active, &client(&req)).await?;
+    platform::set_active(ctx, operator.user(), &brand, active, &client(&req)).await?;
     http::Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(lambda_http::Body::Empty)
@@ -52,14 +49,14 @@ async fn set_active(ctx: &Ctx, req: Request, active: bool) -> HandlerResult {
 #[utoipa::path(post, path = "/admin/brands/{id}/suspend", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn suspend(ctx: &Ctx, req: Request) -> HandlerResult {
-    set_active(ctx, req, false).await
+pub async fn suspend(ctx: &Ctx, operator: Operator, req: Request) -> HandlerResult {
+    set_active(ctx, operator, req, false).await
 }
 
 /// Restore a suspended brand.
 #[utoipa::path(post, path = "/admin/brands/{id}/restore", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn restore(ctx: &Ctx, req: Request) -> HandlerResult {
-    set_active(ctx, req, true).await
+pub async fn restore(ctx: &Ctx, operator: Operator, req: Request) -> HandlerResult {
+    set_active(ctx, operator, req, true).await
 }

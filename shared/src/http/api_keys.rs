@@ -1,10 +1,11 @@
 //! API key routes, in the caller's active brand.
 
-use super::auth::{client, scope};
+use super::auth::client;
 use super::routes::HandlerResult;
 use super::{ApiError, Request, json_body, json_response};
 use crate::Ctx;
 use crate::app::api_keys::{self, ApiKeyView, CreatedApiKey};
+use crate::app::tenancy::BrandScope;
 use crate::domain::Role;
 use http::StatusCode;
 use lambda_http::RequestExt;
@@ -27,8 +28,7 @@ pub struct CreateApiKeyRequest {
 /// Create an API key for the active brand. The key is in this answer only.
 #[utoipa::path(post, path = "/api-keys", tag = "api-keys", security(("bearer" = [])), request_body = CreateApiKeyRequest,
     responses((status = 201, body = CreatedApiKey), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
-pub async fn create(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn create(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let body: CreateApiKeyRequest = json_body(&req)?;
     if body.expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
         return Err(crate::domain::Invalid::new("expires_in_days", "must be 1..=3650").into());
@@ -53,8 +53,7 @@ pub async fn create(ctx: &Ctx, req: Request) -> HandlerResult {
 /// The active brand's API keys (never the keys themselves).
 #[utoipa::path(get, path = "/api-keys", tag = "api-keys", security(("bearer" = [])),
     responses((status = 200, body = [ApiKeyView]), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
-pub async fn list(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn list(ctx: &Ctx, scope: BrandScope, _req: Request) -> HandlerResult {
     json_response(StatusCode::OK, &api_keys::list(ctx, &scope).await?)
 }
 
@@ -62,8 +61,7 @@ pub async fn list(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(delete, path = "/api-keys/{id}", tag = "api-keys", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = super::Problem), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn revoke(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn revoke(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let id = req
         .path_parameters()
         .first("id")

@@ -1,10 +1,10 @@
 //! The brand's audit trail, for the roles that may read it.
 
-use super::auth::scope;
 use super::routes::HandlerResult;
 use super::{ApiError, Request, json_response};
 use crate::Ctx;
 use crate::app::records::audit_log::{self, AuditEntry, AuditQuery, parse_time};
+use crate::app::tenancy::BrandScope;
 use http::StatusCode;
 use lambda_http::RequestExt;
 use serde::Serialize;
@@ -29,8 +29,7 @@ pub struct AuditPage {
            ("cursor" = Option<String>, Query)),
     responses((status = 200, body = AuditPage), (status = 400, body = super::Problem),
               (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
-pub async fn list(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn list(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let p = req.query_string_parameters();
     for (name, _) in p.iter() {
         if !["record", "actor", "from", "to", "limit", "cursor"].contains(&name) {

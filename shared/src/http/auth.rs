@@ -30,13 +30,12 @@ pub struct Principal {
     pub brand: Option<crate::domain::BrandId>,
 }
 
-/// The caller's `BrandScope`: an API key's own brand and role, or the signed-in user's active
-/// brand with the role their membership has now.
-pub async fn scope(ctx: &Ctx, req: &Request) -> Result<crate::app::tenancy::BrandScope, ApiError> {
-    // The route's guard established it already.
-    if let Some(scope) = req.extensions().get::<crate::app::tenancy::BrandScope>() {
-        return Ok(scope.clone());
-    }
+/// The caller's `BrandScope`, for the guard alone: an API key's own brand and role, or the
+/// signed-in user's active brand with the role their membership has now.
+pub(super) async fn scope(
+    ctx: &Ctx,
+    req: &Request,
+) -> Result<crate::app::tenancy::BrandScope, ApiError> {
     let token = bearer(req)?;
     if token.starts_with(crate::app::api_keys::KEY_PREFIX) {
         return Ok(crate::app::tenancy::scope_for_key(ctx, token).await?);
@@ -66,11 +65,7 @@ pub(crate) fn client(req: &Request) -> Client {
 }
 
 /// Resolves `Authorization: Bearer <access token>` to a live session, or 401.
-pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
-    // The route's guard established it already.
-    if let Some(me) = req.extensions().get::<Principal>() {
-        return Ok(me.clone());
-    }
+pub(super) async fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
     let token = bearer(req)?;
     let claims = tokens::verify(ctx, token).await?;
     let user = UserId::parse(&claims.sub).map_err(|_| ApiError::Unauthorized)?;
@@ -287,8 +282,7 @@ pub async fn logout(ctx: &Ctx, req: Request) -> HandlerResult {
 /// The caller's device sessions.
 #[utoipa::path(get, path = "/auth/sessions", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = [SessionView]), (status = 401, body = super::Problem)))]
-pub async fn list_sessions(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn list_sessions(ctx: &Ctx, me: Principal, _req: Request) -> HandlerResult {
     json_response(
         StatusCode::OK,
         &sessions::list(ctx, &me.user, &me.session).await?,
@@ -299,8 +293,7 @@ pub async fn list_sessions(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
     params(("id" = String, Path, description = "session id")),
     responses((status = 204), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn revoke_session(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn revoke_session(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     let id = req
         .path_parameters()
         .first("id")
@@ -327,8 +320,7 @@ pub async fn revoke_session(ctx: &Ctx, req: Request) -> HandlerResult {
 /// The caller's profile.
 #[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = accounts::Profile), (status = 401, body = super::Problem)))]
-pub async fn me(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn me(ctx: &Ctx, me: Principal, _req: Request) -> HandlerResult {
     let profile = accounts::profile(ctx, &me.user)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -438,8 +430,7 @@ pub async fn reset_password(ctx: &Ctx, req: Request) -> HandlerResult {
 /// Change the password; other sessions end unless asked to keep them.
 #[utoipa::path(post, path = "/auth/password/change", tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
-pub async fn change_password(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn change_password(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     let body: ChangePasswordRequest = json_body(&req)?;
     accounts::change_password(
         ctx,
@@ -457,8 +448,7 @@ pub async fn change_password(ctx: &Ctx, req: Request) -> HandlerResult {
 /// Update the caller's profile.
 #[utoipa::path(patch, path = "/me", tag = "auth", security(("bearer" = [])), request_body = UpdateProfileRequest,
     responses((status = 200, body = accounts::Profile), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
-pub async fn update_me(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn update_me(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     let body: UpdateProfileRequest = json_body(&req)?;
     json_response(
         StatusCode::OK,
@@ -469,8 +459,7 @@ pub async fn update_me(ctx: &Ctx, req: Request) -> HandlerResult {
 /// Delete the caller's account: deactivated at once, every session ended.
 #[utoipa::path(delete, path = "/me", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = super::Problem)))]
-pub async fn delete_me(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn delete_me(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     accounts::delete_account(ctx, &me.user, &client(&req)).await?;
     no_content()
 }

@@ -1,7 +1,8 @@
 //! Brand routes. A brand's own routes name it in the path (`/brands/{id}/…`) but act only in
 //! the caller's active brand, the one their access token names: any other id is a 404.
 
-use super::auth::{TokenResponse, authenticate, client, scope};
+use super::auth::Principal;
+use super::auth::{TokenResponse, client};
 use super::routes::HandlerResult;
 use super::{ApiError, Request, json_body, json_response};
 use crate::Ctx;
@@ -44,8 +45,8 @@ fn no_content() -> HandlerResult {
 }
 
 /// The scope, if the path's brand is the caller's active brand.
-async fn path_scope(ctx: &Ctx, req: &Request) -> Result<BrandScope, ApiError> {
-    let scope = scope(ctx, req).await?;
+/// The scope, if the path names its brand (another brand's id is not found).
+fn path_scope(scope: BrandScope, req: &Request) -> Result<BrandScope, ApiError> {
     let params = req.path_parameters();
     let id = params.first("id").unwrap_or_default();
     if BrandId::parse(id).ok().as_ref() != Some(scope.brand()) {
@@ -62,8 +63,7 @@ fn path_user(req: &Request) -> Result<UserId, ApiError> {
 /// Create a brand; the caller becomes its owner.
 #[utoipa::path(post, path = "/brands", tag = "brands", security(("bearer" = [])), request_body = CreateBrandRequest,
     responses((status = 201, body = BrandView), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
-pub async fn create(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn create(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     let body: CreateBrandRequest = json_body(&req)?;
     let brand = brands::create(ctx, &me.user, &body.name, &body.slug, &client(&req)).await?;
     json_response(StatusCode::CREATED, &brand)
@@ -72,16 +72,14 @@ pub async fn create(ctx: &Ctx, req: Request) -> HandlerResult {
 /// The brands the caller belongs to.
 #[utoipa::path(get, path = "/brands", tag = "brands", security(("bearer" = [])),
     responses((status = 200, body = [BrandView]), (status = 401, body = super::Problem)))]
-pub async fn mine(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn mine(ctx: &Ctx, me: Principal, _req: Request) -> HandlerResult {
     json_response(StatusCode::OK, &brands::mine(ctx, &me.user).await?)
 }
 
 /// Make another of the caller's brands the active one; returns an access token for it.
 #[utoipa::path(post, path = "/auth/switch-brand", tag = "brands", security(("bearer" = [])), request_body = SwitchBrandRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
-pub async fn switch(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn switch(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     let body: SwitchBrandRequest = json_body(&req)?;
     let brand = BrandId::parse(&body.brand_id)?;
     let issued = sessions::switch_brand(ctx, &me.user, &me.session, &brand, &client(&req)).await?;
@@ -100,8 +98,8 @@ pub async fn switch(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(get, path = "/brands/{id}/members", tag = "brands", security(("bearer" = [])),
     params(("id" = String, Path, description = "the active brand's id")),
     responses((status = 200, body = [MemberView]), (status = 401, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn members(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = path_scope(ctx, &req).await?;
+pub async fn members(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
+    let scope = path_scope(scope, &req)?;
     json_response(StatusCode::OK, &brands::members(ctx, &scope).await?)
 }
 
@@ -109,8 +107,8 @@ pub async fn members(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(patch, path = "/brands/{id}/members/{user_id}", tag = "brands", security(("bearer" = [])), request_body = ChangeRoleRequest,
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = super::Problem), (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
-pub async fn change_role(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = path_scope(ctx, &req).await?;
+pub async fn change_role(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
+    let scope = path_scope(scope, &req)?;
     let user = path_user(&req)?;
     let body: ChangeRoleRequest = json_body(&req)?;
     brands::change_role(ctx, &scope, &user, body.role, &client(&req)).await?;
@@ -121,8 +119,8 @@ pub async fn change_role(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(delete, path = "/brands/{id}/members/{user_id}", tag = "brands", security(("bearer" = [])),
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = super::Problem), (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
-pub async fn remove(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = path_scope(ctx, &req).await?;
+pub async fn remove(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
+    let scope = path_scope(scope, &req)?;
     let user = path_user(&req)?;
     brands::remove(ctx, &scope, &user, &client(&req)).await?;
     no_content()
@@ -141,8 +139,8 @@ pub struct InviteRequest {
     params(("id" = String, Path, description = "the active brand's id")),
     responses((status = 201, body = crate::app::invitations::InvitationView), (status = 403, body = super::Problem),
               (status = 404, body = super::Problem), (status = 422, body = super::Problem)))]
-pub async fn invite(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = path_scope(ctx, &req).await?;
+pub async fn invite(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
+    let scope = path_scope(scope, &req)?;
     let body: InviteRequest = json_body(&req)?;
     let invitation =
         crate::app::invitations::invite(ctx, &scope, &body.email, body.role, &client(&req)).await?;
@@ -153,8 +151,7 @@ pub async fn invite(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(post, path = "/invitations/{token}/accept", tag = "brands", security(("bearer" = [])),
     params(("token" = String, Path, description = "the token from the emailed link")),
     responses((status = 200, body = BrandView), (status = 401, body = super::Problem)))]
-pub async fn accept_invitation(ctx: &Ctx, req: Request) -> HandlerResult {
-    let me = authenticate(ctx, &req).await?;
+pub async fn accept_invitation(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     let token = req
         .path_parameters()
         .first("token")

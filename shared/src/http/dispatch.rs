@@ -139,11 +139,9 @@ async fn route(
     req.extensions_mut()
         .insert(RequestId(request_id.to_owned()));
     req.extensions_mut().insert(client);
-    let mut req = req.with_path_parameters(params.into_iter().collect::<HashMap<_, _>>());
-    super::guard::enforce(ctx, route.guard, &mut req).await?;
-    let handler = route.handler;
+    let req = req.with_path_parameters(params.into_iter().collect::<HashMap<_, _>>());
     // A panic in a handler is a bug; it must cost one request, not the whole instance.
-    match std::panic::AssertUnwindSafe(handler(ctx, req))
+    match std::panic::AssertUnwindSafe(super::guard::run(ctx, route.entry, req))
         .catch_unwind()
         .await
     {

@@ -1,12 +1,13 @@
 //! File upload and download. The upload's body is the file itself, its `Content-Type` the
 //! file's type; the name and the record it is attached to are query parameters.
 
-use super::auth::{client, scope};
+use super::auth::client;
 use super::records::{path_id, record_response};
 use super::routes::HandlerResult;
 use super::{ApiError, Request};
 use crate::Ctx;
 use crate::app::records::files;
+use crate::app::tenancy::BrandScope;
 use bytes::Bytes;
 use http::StatusCode;
 use lambda_http::RequestExt;
@@ -20,8 +21,7 @@ use lambda_http::RequestExt;
                  description = "the file; Content-Type must be its real type"),
     responses((status = 201, body = Object), (status = 401, body = super::Problem), (status = 413, body = super::Problem),
               (status = 422, body = super::Problem)))]
-pub async fn upload(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn upload(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let params = req.query_string_parameters();
     let name = params
         .first("name")
@@ -50,8 +50,7 @@ pub async fn upload(ctx: &Ctx, req: Request) -> HandlerResult {
     params(("id" = String, Path)),
     responses((status = 200, description = "the file", content_type = "application/octet-stream"),
               (status = 404, body = super::Problem)))]
-pub async fn content(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn content(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let (meta, blob) = files::download(ctx, &scope, &path_id(&req)).await?;
     let name = meta["name"].as_str().unwrap_or("file");
     http::Response::builder()

@@ -1,8 +1,10 @@
-//! Who may call a route. Each route in the table declares its guard; the dispatcher enforces
-//! it before the handler runs and leaves what it established (the caller, the brand scope) in
-//! the request, and the OpenAPI document's `security` is read from it.
+//! Who may call a route. Each route in the table declares its guard with its handler (an
+//! [`Entry`]); the dispatcher enforces it before the handler runs and hands the handler what
+//! it established (the caller, the operator's proof, the brand scope). The OpenAPI
+//! document's `security` and the tenancy matrix are read from it.
 
-use super::{ApiError, Request, auth};
+use super::routes::{Entry, HandlerResult};
+use super::{Request, auth};
 use crate::Ctx;
 use crate::app::platform;
 use crate::domain::Permission;
@@ -43,25 +45,24 @@ impl Guard {
     }
 }
 
-/// Checks `guard` for `req`, and leaves the caller (`auth::Principal`) or the brand scope
-/// (`BrandScope`) in its extensions, where `auth::authenticate` and `auth::scope` find them.
-pub async fn enforce(ctx: &Ctx, guard: Guard, req: &mut Request) -> Result<(), ApiError> {
-    match guard {
-        Guard::Public | Guard::Local => {}
-        Guard::User => {
-            let me = auth::authenticate(ctx, req).await?;
-            req.extensions_mut().insert(me);
+/// Checks the entry's guard for `req` and runs its handler with what the guard established:
+/// the caller, the operator's proof, or the brand scope (its permission checked).
+pub async fn run(ctx: &Ctx, entry: Entry, req: Request) -> HandlerResult {
+    match entry {
+        Entry::Public(handler) | Entry::Local(handler) => handler(ctx, req).await,
+        Entry::User(handler) => {
+            let me = auth::authenticate(ctx, &req).await?;
+            handler(ctx, me, req).await
         }
-        Guard::Operator => {
-            let me = auth::authenticate(ctx, req).await?;
-            platform::require_operator(ctx, &me.user).await?;
-            req.extensions_mut().insert(me);
+        Entry::Operator(handler) => {
+            let me = auth::authenticate(ctx, &req).await?;
+            let operator = platform::require_operator(ctx, &me.user).await?;
+            handler(ctx, operator, req).await
         }
-        Guard::Brand(permission) => {
-            let scope = auth::scope(ctx, req).await?;
+        Entry::Brand(permission, handler) => {
+            let scope = auth::scope(ctx, &req).await?;
             scope.require(permission)?;
-            req.extensions_mut().insert(scope);
+            handler(ctx, scope, req).await
         }
     }
-    Ok(())
 }

@@ -318,10 +318,16 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
         for r in ROUTES.iter() {
             let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
-            assert_eq!(op["x-guard"], r.guard.describe(), "{} {}", r.method, r.path);
+            assert_eq!(
+                op["x-guard"],
+                r.guard().describe(),
+                "{} {}",
+                r.method,
+                r.path
+            );
             assert_eq!(
                 op.get("security").is_some(),
-                r.guard.needs_credentials(),
+                r.guard().needs_credentials(),
                 "{} {}",
                 r.method,
                 r.path

@@ -162,8 +162,8 @@ fn guarded(path: &str, method: &str, op: &mut Value) {
     let Some(op) = op.as_object_mut() else {
         return;
     };
-    op.insert("x-guard".into(), Value::from(route.guard.describe()));
-    if route.guard.needs_credentials() {
+    op.insert("x-guard".into(), Value::from(route.guard().describe()));
+    if route.guard().needs_credentials() {
         op.insert("security".into(), json!([{"bearer": []}]));
     } else {
         op.remove("security");

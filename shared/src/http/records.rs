@@ -2,7 +2,7 @@
 //! every kind, chosen by the [`Resource`] type. Reads return an `ETag` (the version);
 //! changes name the version they change with `If-Match`, `?version=` or a `version` field.
 
-use super::auth::{client, scope};
+use super::auth::client;
 use super::routes::HandlerResult;
 use super::{ApiError, Request, Response, json_body, json_response};
 use crate::Ctx;
@@ -10,6 +10,7 @@ use crate::app::records::query::{self, ListQuery};
 use crate::app::records::spec;
 use crate::app::records::store::{self, Attrs};
 use crate::app::records::{Kind, contacts, enquiries, kinds, timeline};
+use crate::app::tenancy::BrandScope;
 use http::StatusCode;
 use lambda_http::RequestExt;
 use serde::{Deserialize, Serialize};
@@ -128,29 +129,25 @@ fn params(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-pub async fn list<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn list<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let q = ListQuery::parse(R::KIND, &params(&req))?;
     let (items, next_cursor) = query::list(ctx, &scope, R::KIND, q).await?;
     json_response(StatusCode::OK, &RecordPage { items, next_cursor })
 }
 
-pub async fn create<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn create<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let mut body: Attrs = json_body(&req)?;
     body.remove("version");
     let record = store::create(ctx, &scope, R::KIND, body, &client(&req)).await?;
     record_response(StatusCode::CREATED, &record)
 }
 
-pub async fn get<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn get<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let record = store::get(ctx, &scope, R::KIND, &path_id(&req)).await?;
     record_response(StatusCode::OK, &record)
 }
 
-pub async fn update<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn update<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let mut body: Attrs = json_body(&req)?;
     let expected =
         expected_version(&req, Some(&mut body))?.ok_or(ApiError::PreconditionRequired)?;
@@ -167,8 +164,7 @@ pub async fn update<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
     record_response(StatusCode::OK, &record)
 }
 
-pub async fn delete<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn delete<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let expected = expected_version(&req, None)?;
     store::delete(
         ctx,
@@ -186,8 +182,7 @@ pub async fn delete<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(get, path = "/contacts/{id}/duplicates", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = RecordPage), (status = 404, body = super::Problem)))]
-pub async fn duplicates(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn duplicates(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let items = contacts::duplicates(ctx, &scope, &path_id(&req)).await?;
     json_response(
         StatusCode::OK,
@@ -216,8 +211,7 @@ pub struct MergeRequest {
     request_body = MergeRequest,
     responses((status = 200, body = Object), (status = 404, body = super::Problem), (status = 409, body = super::Problem),
               (status = 422, body = super::Problem), (status = 428, body = super::Problem)))]
-pub async fn merge(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn merge(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let body: MergeRequest = json_body(&req)?;
     let expected = expected_version(&req, None)?
         .or(body.version)
@@ -240,8 +234,7 @@ pub async fn merge(ctx: &Ctx, req: Request) -> HandlerResult {
     request_body = Object,
     responses((status = 201, body = Object), (status = 404, body = super::Problem), (status = 409, body = super::Problem),
               (status = 422, body = super::Problem), (status = 428, body = super::Problem)))]
-pub async fn convert(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn convert(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let mut body: Attrs = if req.body().is_empty() {
         Attrs::new()
     } else {
@@ -259,8 +252,7 @@ pub struct Timeline {
     pub entries: Vec<timeline::TimelineEntry>,
 }
 
-async fn timeline_of<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+async fn timeline_of<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let entries = timeline::timeline(ctx, &scope, R::KIND, &path_id(&req)).await?;
     json_response(StatusCode::OK, &Timeline { entries })
 }
@@ -269,14 +261,14 @@ async fn timeline_of<R: Resource>(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(get, path = "/contacts/{id}/timeline", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Timeline), (status = 404, body = super::Problem)))]
-pub async fn contact_timeline(ctx: &Ctx, req: Request) -> HandlerResult {
-    timeline_of::<Contacts>(ctx, req).await
+pub async fn contact_timeline(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
+    timeline_of::<Contacts>(ctx, scope, req).await
 }
 
 /// A project's activity, newest first: notes, tasks, files and stage changes.
 #[utoipa::path(get, path = "/projects/{id}/timeline", tag = "projects", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Timeline), (status = 404, body = super::Problem)))]
-pub async fn project_timeline(ctx: &Ctx, req: Request) -> HandlerResult {
-    timeline_of::<Projects>(ctx, req).await
+pub async fn project_timeline(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
+    timeline_of::<Projects>(ctx, scope, req).await
 }

@@ -2,6 +2,7 @@
 //! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
 //! function (a test in `atelier-tests` keeps the three in step).
 
+use super::auth::Principal;
 use super::guard::Guard;
 use super::records::{
     self, Companies, Contacts, CustomFields, Enquiries, Files, Notes, Projects, Resource, Stages,
@@ -12,12 +13,34 @@ use super::{
     transfer,
 };
 use crate::Ctx;
+use crate::app::platform::Operator;
+use crate::app::tenancy::BrandScope;
+use crate::domain::Permission;
 use futures::future::BoxFuture;
 use http::Method;
 use std::sync::LazyLock;
 
 pub type HandlerResult = Result<Response, ApiError>;
-pub type Handler = for<'a> fn(&'a Ctx, Request) -> BoxFuture<'a, HandlerResult>;
+/// A handler anyone may call.
+pub type Open = for<'a> fn(&'a Ctx, Request) -> BoxFuture<'a, HandlerResult>;
+/// A handler for a signed-in person, who is handed to it.
+pub type ForUser = for<'a> fn(&'a Ctx, Principal, Request) -> BoxFuture<'a, HandlerResult>;
+/// A handler for a brand's member or key: it is handed the `BrandScope` the guard made.
+pub type ForBrand = for<'a> fn(&'a Ctx, BrandScope, Request) -> BoxFuture<'a, HandlerResult>;
+/// A handler for the platform operator: it is handed the proof the guard obtained.
+pub type ForOperator = for<'a> fn(&'a Ctx, Operator, Request) -> BoxFuture<'a, HandlerResult>;
+
+/// A route's guard and handler in one: each guard has its own handler type, so a brand
+/// handler cannot be written without the scope, nor wired behind a weaker guard.
+#[derive(Clone, Copy)]
+pub enum Entry {
+    Public(Open),
+    User(ForUser),
+    /// Members (and API keys) of the active brand holding the permission.
+    Brand(Permission, ForBrand),
+    Operator(ForOperator),
+    Local(Open),
+}
 
 pub struct Route {
     pub method: Method,
@@ -26,9 +49,21 @@ pub struct Route {
     /// The function package (under `functions/`) that serves this route in AWS, or
     /// [`LOCAL_ONLY`] for developer routes the local stack alone serves.
     pub function: &'static str,
-    /// Who may call it; the dispatcher checks before the handler runs.
-    pub guard: Guard,
-    pub handler: Handler,
+    /// Who may call it and what then runs; the dispatcher checks before the handler runs.
+    pub entry: Entry,
+}
+
+impl Route {
+    /// Who may call it: read by OpenAPI's `security` and the tenancy matrix.
+    pub fn guard(&self) -> Guard {
+        match self.entry {
+            Entry::Public(_) => Guard::Public,
+            Entry::User(_) => Guard::User,
+            Entry::Brand(p, _) => Guard::Brand(p),
+            Entry::Operator(_) => Guard::Operator,
+            Entry::Local(_) => Guard::Local,
+        }
+    }
 }
 
 /// Whether `name` may be given more than once on `route`: a record list's filters on list
@@ -43,26 +78,80 @@ pub fn repeatable(route: &Route, name: &str) -> bool {
         })
 }
 
+/// Any member of the brand (every role and key holds this permission). Routes on
+/// `/brands/{id}/…` are guarded at this and check their permission after the path's brand
+/// (another brand's id is a 404 before anything else); a member leaving needs none.
+const MEMBER: Permission = Permission::WriteAssignedRecords;
+
 /// The `function` of routes that are never deployed.
 pub const LOCAL_ONLY: &str = "local";
 
-/// Turns `async fn(&Ctx, Request) -> HandlerResult` into a [`Handler`].
-macro_rules! handler {
+/// `async fn(&Ctx, Request)` as a public entry.
+macro_rules! public {
     ($f:path) => {{
         fn boxed<'a>(ctx: &'a Ctx, req: Request) -> BoxFuture<'a, HandlerResult> {
             Box::pin($f(ctx, req))
         }
-        boxed as Handler
+        Entry::Public(boxed)
     }};
 }
 
-/// A record handler for the kind `$r`.
+/// `async fn(&Ctx, Request)` as a local-stack entry.
+macro_rules! local {
+    ($f:path) => {{
+        fn boxed<'a>(ctx: &'a Ctx, req: Request) -> BoxFuture<'a, HandlerResult> {
+            Box::pin($f(ctx, req))
+        }
+        Entry::Local(boxed)
+    }};
+}
+
+/// `async fn(&Ctx, Principal, Request)` as a signed-in user's entry.
+macro_rules! user {
+    ($f:path) => {{
+        fn boxed<'a>(ctx: &'a Ctx, me: Principal, req: Request) -> BoxFuture<'a, HandlerResult> {
+            Box::pin($f(ctx, me, req))
+        }
+        Entry::User(boxed)
+    }};
+}
+
+/// `async fn(&Ctx, Operator, Request)` as the operator's entry.
+macro_rules! operator {
+    ($f:path) => {{
+        fn boxed<'a>(ctx: &'a Ctx, op: Operator, req: Request) -> BoxFuture<'a, HandlerResult> {
+            Box::pin($f(ctx, op, req))
+        }
+        Entry::Operator(boxed)
+    }};
+}
+
+/// `async fn(&Ctx, BrandScope, Request)` as the entry of a brand's members (and keys)
+/// holding `$permission`.
+macro_rules! brand {
+    ($permission:expr, $f:path) => {{
+        fn boxed<'a>(
+            ctx: &'a Ctx,
+            scope: BrandScope,
+            req: Request,
+        ) -> BoxFuture<'a, HandlerResult> {
+            Box::pin($f(ctx, scope, req))
+        }
+        Entry::Brand($permission, boxed)
+    }};
+}
+
+/// A record handler for the kind `$r`, for any member.
 macro_rules! per_kind {
     ($f:ident, $r:ty) => {{
-        fn boxed<'a, R: Resource>(ctx: &'a Ctx, req: Request) -> BoxFuture<'a, HandlerResult> {
-            Box::pin(records::$f::<R>(ctx, req))
+        fn boxed<'a, R: Resource>(
+            ctx: &'a Ctx,
+            scope: BrandScope,
+            req: Request,
+        ) -> BoxFuture<'a, HandlerResult> {
+            Box::pin(records::$f::<R>(ctx, scope, req))
         }
-        boxed::<$r> as Handler
+        Entry::Brand(MEMBER, boxed::<$r>)
     }};
 }
 
@@ -72,232 +161,199 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
             method: Method::GET,
             path: "/health",
             function: "api-health",
-            guard: Guard::Public,
-            handler: handler!(meta::health),
+            entry: public!(meta::health),
         },
         Route {
             method: Method::GET,
             path: "/openapi.json",
             function: "api-health",
-            guard: Guard::Public,
-            handler: handler!(meta::openapi_json),
+            entry: public!(meta::openapi_json),
         },
         Route {
             method: Method::POST,
             path: "/auth/signup",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::signup),
+            entry: public!(auth::signup),
         },
         Route {
             method: Method::POST,
             path: "/auth/login",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::login),
+            entry: public!(auth::login),
         },
         Route {
             method: Method::POST,
             path: "/auth/refresh",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::refresh),
+            entry: public!(auth::refresh),
         },
         Route {
             method: Method::POST,
             path: "/auth/logout",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::logout),
+            entry: public!(auth::logout),
         },
         Route {
             method: Method::GET,
             path: "/auth/sessions",
             function: "api-auth",
-            guard: Guard::User,
-            handler: handler!(auth::list_sessions),
+            entry: user!(auth::list_sessions),
         },
         Route {
             method: Method::DELETE,
             path: "/auth/sessions/{id}",
             function: "api-auth",
-            guard: Guard::User,
-            handler: handler!(auth::revoke_session),
+            entry: user!(auth::revoke_session),
         },
         Route {
             method: Method::GET,
             path: "/me",
             function: "api-auth",
-            guard: Guard::User,
-            handler: handler!(auth::me),
+            entry: user!(auth::me),
         },
         Route {
             method: Method::GET,
             path: "/.well-known/jwks.json",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::jwks),
+            entry: public!(auth::jwks),
         },
         Route {
             method: Method::POST,
             path: "/auth/verify-email",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::verify_email),
+            entry: public!(auth::verify_email),
         },
         Route {
             method: Method::POST,
             path: "/auth/password/reset-request",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::reset_request),
+            entry: public!(auth::reset_request),
         },
         Route {
             method: Method::POST,
             path: "/auth/password/reset",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::reset_password),
+            entry: public!(auth::reset_password),
         },
         Route {
             method: Method::POST,
             path: "/auth/password/change",
             function: "api-auth",
-            guard: Guard::User,
-            handler: handler!(auth::change_password),
+            entry: user!(auth::change_password),
         },
         Route {
             method: Method::PATCH,
             path: "/me",
             function: "api-auth",
-            guard: Guard::User,
-            handler: handler!(auth::update_me),
+            entry: user!(auth::update_me),
         },
         Route {
             method: Method::DELETE,
             path: "/me",
             function: "api-auth",
-            guard: Guard::User,
-            handler: handler!(auth::delete_me),
+            entry: user!(auth::delete_me),
         },
         Route {
             method: Method::POST,
             path: "/brands/{id}/invitations",
             function: "api-brands",
-            guard: Guard::MEMBER,
-            handler: handler!(brands::invite),
+            entry: brand!(MEMBER, brands::invite),
         },
         Route {
             method: Method::POST,
             path: "/invitations/{token}/accept",
             function: "api-brands",
-            guard: Guard::User,
-            handler: handler!(brands::accept_invitation),
+            entry: user!(brands::accept_invitation),
         },
         Route {
             method: Method::POST,
             path: "/api-keys",
             function: "api-brands",
-            guard: Guard::MEMBER,
-            handler: handler!(api_keys::create),
+            entry: brand!(Permission::ManageApiKeys, api_keys::create),
         },
         Route {
             method: Method::GET,
             path: "/api-keys",
             function: "api-brands",
-            guard: Guard::MEMBER,
-            handler: handler!(api_keys::list),
+            entry: brand!(Permission::ManageApiKeys, api_keys::list),
         },
         Route {
             method: Method::DELETE,
             path: "/api-keys/{id}",
             function: "api-brands",
-            guard: Guard::MEMBER,
-            handler: handler!(api_keys::revoke),
+            entry: brand!(Permission::ManageApiKeys, api_keys::revoke),
         },
         Route {
             method: Method::POST,
             path: "/auth/apple",
             function: "api-auth",
-            guard: Guard::Public,
-            handler: handler!(auth::apple),
+            entry: public!(auth::apple),
         },
         Route {
             method: Method::GET,
             path: "/admin/brands",
             function: "api-admin",
-            guard: Guard::Operator,
-            handler: handler!(admin::brands),
+            entry: operator!(admin::brands),
         },
         Route {
             method: Method::GET,
             path: "/admin/brands/{id}/members",
             function: "api-admin",
-            guard: Guard::Operator,
-            handler: handler!(admin::members),
+            entry: operator!(admin::members),
         },
         Route {
             method: Method::POST,
             path: "/admin/brands/{id}/suspend",
             function: "api-admin",
-            guard: Guard::Operator,
-            handler: handler!(admin::suspend),
+            entry: operator!(admin::suspend),
         },
         Route {
             method: Method::POST,
             path: "/admin/brands/{id}/restore",
             function: "api-admin",
-            guard: Guard::Operator,
-            handler: handler!(admin::restore),
+            entry: operator!(admin::restore),
         },
         Route {
             method: Method::GET,
             path: "/dev/outbox",
             function: "local",
-            guard: Guard::Local,
-            handler: handler!(auth::outbox),
+            entry: local!(auth::outbox),
         },
         Route {
             method: Method::POST,
             path: "/auth/switch-brand",
             function: "api-brands",
-            guard: Guard::User,
-            handler: handler!(brands::switch),
+            entry: user!(brands::switch),
         },
         Route {
             method: Method::POST,
             path: "/brands",
             function: "api-brands",
-            guard: Guard::User,
-            handler: handler!(brands::create),
+            entry: user!(brands::create),
         },
         Route {
             method: Method::GET,
             path: "/brands",
             function: "api-brands",
-            guard: Guard::User,
-            handler: handler!(brands::mine),
+            entry: user!(brands::mine),
         },
         Route {
             method: Method::GET,
             path: "/brands/{id}/members",
             function: "api-brands",
-            guard: Guard::MEMBER,
-            handler: handler!(brands::members),
+            entry: brand!(MEMBER, brands::members),
         },
         Route {
             method: Method::PATCH,
             path: "/brands/{id}/members/{user_id}",
             function: "api-brands",
-            guard: Guard::MEMBER,
-            handler: handler!(brands::change_role),
+            entry: brand!(MEMBER, brands::change_role),
         },
         Route {
             method: Method::DELETE,
             path: "/brands/{id}/members/{user_id}",
             function: "api-brands",
-            guard: Guard::MEMBER,
-            handler: handler!(brands::remove),
+            entry: brand!(MEMBER, brands::remove),
         },
     ];
     routes.extend(crm_routes());
@@ -308,12 +364,11 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
 fn crud<R: Resource>(function: &'static str) -> [Route; 5] {
     let list: &'static str = Box::leak(format!("/{}", R::KIND.plural).into_boxed_str());
     let one: &'static str = Box::leak(format!("/{}/{{id}}", R::KIND.plural).into_boxed_str());
-    let route = |method, path, handler| Route {
+    let route = |method, path, entry| Route {
         method,
         path,
         function,
-        guard: Guard::MEMBER,
-        handler,
+        entry,
     };
     [
         route(Method::GET, list, per_kind!(list, R)),
@@ -327,12 +382,11 @@ fn crud<R: Resource>(function: &'static str) -> [Route; 5] {
 /// The CRM's routes, all served by `api-crm`.
 fn crm_routes() -> Vec<Route> {
     const CRM: &str = "api-crm";
-    let route = |method, path, handler| Route {
+    let route = |method, path, entry| Route {
         method,
         path,
         function: CRM,
-        guard: Guard::MEMBER,
-        handler,
+        entry,
     };
     let mut routes: Vec<Route> = [
         crud::<Contacts>(CRM),
@@ -357,57 +411,74 @@ fn crm_routes() -> Vec<Route> {
         route(
             Method::GET,
             "/contacts/{id}/duplicates",
-            handler!(records::duplicates),
+            brand!(MEMBER, records::duplicates),
         ),
         route(
             Method::POST,
             "/contacts/{id}/merge",
-            handler!(records::merge),
+            brand!(MEMBER, records::merge),
         ),
         route(
             Method::GET,
             "/contacts/{id}/timeline",
-            handler!(records::contact_timeline),
+            brand!(MEMBER, records::contact_timeline),
         ),
         route(
             Method::GET,
             "/projects/{id}/timeline",
-            handler!(records::project_timeline),
+            brand!(MEMBER, records::project_timeline),
         ),
         route(
             Method::POST,
             "/enquiries/{id}/convert",
-            handler!(records::convert),
+            brand!(MEMBER, records::convert),
         ),
-        route(Method::POST, "/files", handler!(files::upload)),
-        route(Method::GET, "/audit", handler!(audit::list)),
-        Route {
-            guard: Guard::Public,
-            ..route(
-                Method::POST,
-                "/public/{brand_slug}/enquiries",
-                handler!(public::enquiry),
-            )
-        },
+        route(Method::POST, "/files", brand!(MEMBER, files::upload)),
+        route(
+            Method::GET,
+            "/audit",
+            brand!(Permission::ViewAudit, audit::list),
+        ),
+        route(
+            Method::POST,
+            "/public/{brand_slug}/enquiries",
+            public!(public::enquiry),
+        ),
         route(
             Method::POST,
             "/imports/contacts",
-            handler!(transfer::import_contacts),
+            brand!(MEMBER, transfer::import_contacts),
         ),
         route(
             Method::GET,
             "/exports/csv/{entity}",
-            handler!(transfer::export_csv),
+            brand!(Permission::ExportData, transfer::export_csv),
         ),
-        route(Method::POST, "/exports", handler!(transfer::request_export)),
-        route(Method::GET, "/exports", handler!(transfer::list_exports)),
-        route(Method::GET, "/exports/{id}", handler!(transfer::get_export)),
+        route(
+            Method::POST,
+            "/exports",
+            brand!(Permission::ExportData, transfer::request_export),
+        ),
+        route(
+            Method::GET,
+            "/exports",
+            brand!(Permission::ExportData, transfer::list_exports),
+        ),
+        route(
+            Method::GET,
+            "/exports/{id}",
+            brand!(Permission::ExportData, transfer::get_export),
+        ),
         route(
             Method::GET,
             "/exports/{id}/download",
-            handler!(transfer::download_export),
+            brand!(Permission::ExportData, transfer::download_export),
         ),
-        route(Method::GET, "/files/{id}/content", handler!(files::content)),
+        route(
+            Method::GET,
+            "/files/{id}/content",
+            brand!(MEMBER, files::content),
+        ),
     ]);
     routes
 }

@@ -1,12 +1,13 @@
 //! Imports and exports: CSV in and out, and the full JSON export job (P25).
 
-use super::auth::{client, scope};
+use super::auth::client;
 use super::records::path_id;
 use super::routes::HandlerResult;
 use super::{ApiError, Request, json_body, json_response};
 use crate::Ctx;
 use crate::app::records::exports::{self, ExportView};
 use crate::app::records::transfer::{self, ImportReport, ImportRequest};
+use crate::app::tenancy::BrandScope;
 use http::StatusCode;
 use lambda_http::RequestExt;
 use serde::Serialize;
@@ -27,8 +28,7 @@ use utoipa::ToSchema;
               (status = 201, description = "imported", body = ImportReport),
               (status = 400, body = super::Problem), (status = 401, body = super::Problem),
               (status = 413, body = super::Problem), (status = 422, body = super::Problem)))]
-pub async fn import_contacts(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn import_contacts(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let is_csv = req
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -100,8 +100,7 @@ fn csv_request(req: &Request) -> Result<ImportRequest, ApiError> {
     params(("entity" = String, Path, description = "contacts, companies or enquiries")),
     responses((status = 200, description = "CSV with a header row", content_type = "text/csv", body = String),
               (status = 401, body = super::Problem), (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn export_csv(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn export_csv(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let entity = req
         .path_parameters()
         .first("entity")
@@ -124,8 +123,7 @@ pub async fn export_csv(ctx: &Ctx, req: Request) -> HandlerResult {
 #[utoipa::path(post, path = "/exports", tag = "imports-exports", security(("bearer" = [])),
     responses((status = 202, body = ExportView), (status = 401, body = super::Problem),
               (status = 403, body = super::Problem), (status = 422, body = super::Problem)))]
-pub async fn request_export(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn request_export(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let job = exports::request(ctx, &scope, &client(&req)).await?;
     json_response(StatusCode::ACCEPTED, &job)
 }
@@ -138,8 +136,7 @@ pub struct ExportList {
 /// The brand's recent exports, newest first (kept 7 days).
 #[utoipa::path(get, path = "/exports", tag = "imports-exports", security(("bearer" = [])),
     responses((status = 200, body = ExportList), (status = 401, body = super::Problem), (status = 403, body = super::Problem)))]
-pub async fn list_exports(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn list_exports(ctx: &Ctx, scope: BrandScope, _req: Request) -> HandlerResult {
     let items = exports::list(ctx, &scope).await?;
     json_response(StatusCode::OK, &ExportList { items })
 }
@@ -149,8 +146,7 @@ pub async fn list_exports(ctx: &Ctx, req: Request) -> HandlerResult {
     params(("id" = String, Path)),
     responses((status = 200, body = ExportView), (status = 401, body = super::Problem),
               (status = 403, body = super::Problem), (status = 404, body = super::Problem)))]
-pub async fn get_export(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn get_export(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let job = exports::get(ctx, &scope, &path_id(&req)).await?;
     json_response(StatusCode::OK, &job)
 }
@@ -161,8 +157,7 @@ pub async fn get_export(ctx: &Ctx, req: Request) -> HandlerResult {
     responses((status = 200, description = "the export", content_type = "application/json", body = Object),
               (status = 401, body = super::Problem), (status = 403, body = super::Problem),
               (status = 404, body = super::Problem), (status = 409, body = super::Problem)))]
-pub async fn download_export(ctx: &Ctx, req: Request) -> HandlerResult {
-    let scope = scope(ctx, &req).await?;
+pub async fn download_export(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let id = path_id(&req);
     let blob = exports::download(ctx, &scope, &id).await?;
     http::Response::builder()
