@@ -193,42 +193,56 @@ impl Drop for Moto {
     }
 }
 
+/// Every function package, as `functions/` holds them.
+const FUNCTIONS: &[&str] = &[
+    "api-health",
+    "api-auth",
+    "api-brands",
+    "api-admin",
+    "api-crm",
+    "gmail-sync",
+    "brand-export",
+    "mail-send",
+    "retention-sweep",
+];
+
 fn bench() -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--release"]);
+    for f in FUNCTIONS {
+        build.args(["-p", f]);
+    }
+    build.args(["-p", "atelier-local", "-p", "atelier-tests"]);
+    for bin in FUNCTIONS.iter().chain(&["bench", "coldstart", "atelier"]) {
+        build.args(["--bin", bin]);
+    }
     run(
-        "cargo build --release (functions, atelier, bench)",
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "api-health",
-            "-p",
-            "gmail-sync",
-            "-p",
-            "atelier-local",
-            "-p",
-            "atelier-tests",
-            "--bin",
-            "bench",
-            "--bin",
-            "atelier",
-            "--bin",
-            "api-health",
-            "--bin",
-            "gmail-sync",
-        ]),
+        "cargo build --release (functions, atelier, benches)",
+        &mut build,
     )?;
     let release = root().join("target/release");
-    println!("\n== binary sizes (release, stripped, host target)");
-    for bin in ["api-health", "gmail-sync", "atelier"] {
+    println!("\n== binary sizes (release: LTO, stripped; host target)");
+    for bin in FUNCTIONS.iter().chain(&["atelier"]) {
         let size = std::fs::metadata(release.join(bin))
             .map_err(|e| format!("{bin}: {e}"))?
             .len();
-        println!("{bin:<12} {:>6.1} MiB", size as f64 / (1024.0 * 1024.0));
+        println!("{bin:<16} {:>6.1} MiB", size as f64 / (1024.0 * 1024.0));
     }
     run(
         "bench",
         Command::new(release.join("bench"))
             .arg(release.join("atelier"))
             .current_dir(root()),
-    )
+    )?;
+    let venv = venv()?;
+    let moto = Moto::start(&venv)?;
+    let cold = run(
+        "cold starts",
+        Command::new(release.join("coldstart"))
+            .arg(&release)
+            .env("ATELIER_TEST_AWS_ENDPOINT", &moto.endpoint)
+            .current_dir(root()),
+    );
+    drop(moto);
+    cold
 }
