@@ -228,11 +228,6 @@ impl Config {
                 base_url: var("ATELIER_RESEND_BASE_URL")
                     .unwrap_or_else(|| DEFAULT_RESEND_URL.into()),
             });
-        if backend == Backend::Aws && resend.is_none() {
-            return Err(ConfigError(
-                "ATELIER_RESEND_API_KEY is required with the aws backend".into(),
-            ));
-        }
         Ok(Self {
             backend,
             data_dir,

@@ -3,9 +3,11 @@
 use crate::adapters::aws::{
     BrandResources, DynamoTable, KmsCipher, KmsSigner, S3Blobs, SqsQueue, StsBrandStores,
 };
+#[cfg(feature = "embedded")]
 use crate::adapters::embedded::{
     self, DirBlobs, EmbeddedQueue, KeyFileCipher, KeyFileSigner, Outbox, QueueSettings, RedbTable,
 };
+#[cfg(feature = "embedded")]
 use crate::adapters::fence::FencedStores;
 use crate::adapters::http::{AppleVerifier, ResendMailer};
 use crate::config::{Backend, Config, ConfigError};
@@ -30,6 +32,7 @@ pub struct Queues {
 
 /// Handles only the embedded backend has: the local stack's sweeper and operator commands use
 /// them.
+#[cfg(feature = "embedded")]
 pub struct Embedded {
     pub table: Arc<RedbTable>,
     pub outbox: Arc<Outbox>,
@@ -59,6 +62,7 @@ pub struct Ctx {
     pub apple: Option<Arc<AppleVerifier>>,
     pub blobs: Arc<dyn Blobs>,
     pub queues: Queues,
+    #[cfg(feature = "embedded")]
     pub embedded: Option<Arc<Embedded>>,
 }
 
@@ -77,19 +81,58 @@ pub const MAIL_VISIBILITY: Duration = Duration::from_secs(60);
 /// Brands whose DynamoDB clients (and assumed credentials) one instance keeps.
 pub const BRAND_CLIENTS_KEPT: usize = 256;
 
+/// What a function uses beyond the table, keys, files and queues every function has: each
+/// Lambda builds only these, and needs only their settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Uses {
+    /// Sends mail through the provider (mail-send; the local stack): needs its API key.
+    pub mail: bool,
+    /// Verifies Sign in with Apple tokens (api-auth), when Apple is configured.
+    pub apple: bool,
+}
+
+impl Uses {
+    /// The table, keys, files and queues only.
+    pub const BASE: Uses = Uses {
+        mail: false,
+        apple: false,
+    };
+    /// Everything: the local stack, which serves every route and runs every worker.
+    pub const EVERYTHING: Uses = Uses {
+        mail: true,
+        apple: true,
+    };
+}
+
 impl Ctx {
-    /// What a Lambda cold start calls.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        Self::build(Config::from_env()?, Arc::new(SystemClock)).await
+    /// What a Lambda cold start calls, with what its function uses.
+    pub async fn from_env(uses: Uses) -> Result<Self, ConfigError> {
+        Self::build_for(Config::from_env()?, Arc::new(SystemClock), uses).await
     }
 
+    /// Everything, as the local stack and the tests build it.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        Self::build_for(config, clock, Uses::EVERYTHING).await
+    }
+
+    pub async fn build_for(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        uses: Uses,
+    ) -> Result<Self, ConfigError> {
         match config.backend {
+            #[cfg(feature = "embedded")]
             Backend::Embedded => Self::embedded(config, clock),
-            Backend::Aws => Self::aws(config, clock).await,
+            #[cfg(not(feature = "embedded"))]
+            Backend::Embedded => Err(ConfigError(
+                "this build has no embedded backend (a Lambda function): set ATELIER_BACKEND=aws"
+                    .into(),
+            )),
+            Backend::Aws => Self::aws(config, clock, uses).await,
         }
     }
 
+    #[cfg(feature = "embedded")]
     fn embedded(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
         let dir = &config.data_dir;
         let db = embedded::open_database(dir).map_err(ConfigError)?;
@@ -167,27 +210,42 @@ impl Ctx {
         })
     }
 
-    async fn aws(config: Config, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+    async fn aws(config: Config, clock: Arc<dyn Clock>, uses: Uses) -> Result<Self, ConfigError> {
         let sdk = aws_config::load_from_env().await;
-        Self::with_sdk(config, clock, &sdk)
+        Self::with_sdk_for(config, clock, &sdk, uses)
     }
 
-    /// The aws backend on an explicit SDK configuration (an emulator, in tests).
+    /// The aws backend on an explicit SDK configuration (an emulator, in tests), with
+    /// everything.
     pub fn with_sdk(
         config: Config,
         clock: Arc<dyn Clock>,
         sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        Self::with_sdk_for(config, clock, sdk, Uses::EVERYTHING)
+    }
+
+    pub fn with_sdk_for(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        sdk: &aws_config::SdkConfig,
+        uses: Uses,
     ) -> Result<Self, ConfigError> {
         let names = config
             .aws
             .clone()
             .ok_or_else(|| ConfigError("aws resources missing".into()))?;
         let clients = AwsClients::new(sdk);
-        let mailer = mailer(&config)?
-            .ok_or_else(|| ConfigError("the aws backend needs a mail provider".into()))?;
+        let mailer = if uses.mail {
+            mailer(&config)?.ok_or_else(|| {
+                ConfigError("ATELIER_RESEND_API_KEY is required where mail is sent".into())
+            })?
+        } else {
+            Arc::new(NoMail)
+        };
         Ok(Self {
             mailer,
-            apple: apple(&config)?,
+            apple: if uses.apple { apple(&config)? } else { None },
             brand_stores: Arc::new(StsBrandStores::new(
                 sdk,
                 BrandResources {
@@ -225,10 +283,23 @@ impl Ctx {
                 mail: Arc::new(SqsQueue::new(clients.sqs.clone(), names.mail_queue_url)),
                 mail_dlq: Arc::new(SqsQueue::new(clients.sqs, names.mail_dlq_url)),
             },
+            #[cfg(feature = "embedded")]
             embedded: None,
             clock,
             config: Arc::new(config),
         })
+    }
+}
+
+/// The mailer of a function that sends no mail (they queue it for mail-send).
+struct NoMail;
+
+#[async_trait::async_trait]
+impl Mailer for NoMail {
+    async fn send(&self, _: crate::ports::Mail) -> Result<(), crate::ports::MailError> {
+        Err(crate::ports::MailError::Unavailable(
+            "this function sends no mail: mail goes through the mail queue".into(),
+        ))
     }
 }
 

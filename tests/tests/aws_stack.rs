@@ -113,3 +113,66 @@ async fn the_local_stack_runs_on_the_aws_adapters() {
     );
     running.shutdown().await;
 }
+
+/// A Lambda builds only what its function uses: without mail settings, every function but
+/// mail-send starts (and cannot send mail by mistake); mail-send refuses to start without
+/// them; Sign in with Apple is built only where it is verified.
+#[tokio::test]
+async fn a_function_builds_only_what_it_uses() {
+    use atelier_core::ctx::Uses;
+    let mut config = Config::embedded("unused");
+    config.backend = Backend::Aws;
+    config.aws = Some(AwsResources {
+        table: "t".into(),
+        secrets_key_id: "k".into(),
+        bucket: "b".into(),
+        gmail_sync_queue_url: "q".into(),
+        gmail_sync_dlq_url: "q".into(),
+        exports_queue_url: "q".into(),
+        exports_dlq_url: "q".into(),
+        mail_queue_url: "q".into(),
+        mail_dlq_url: "q".into(),
+        signing_key_id: "s".into(),
+        brand_data_role_arn: aws::BRAND_DATA_ROLE.into(),
+    });
+    config.resend = None;
+    config.apple = Some(atelier_core::config::Apple {
+        client_id: "com.atelier.web".into(),
+        keys_url: "http://127.0.0.1:9/keys".into(),
+    });
+    let sdk = aws::sdk_config().await;
+    let clock = Arc::new(SystemClock);
+    let base = Ctx::with_sdk_for(config.clone(), clock.clone(), &sdk, Uses::BASE).unwrap();
+    assert!(base.apple.is_none(), "no Apple verifier where none is used");
+    let mail = atelier_core::ports::Mail {
+        to: Email::parse("ana@bloom.example").unwrap(),
+        subject: "s".into(),
+        text: "t".into(),
+        idempotency_key: "k".into(),
+    };
+    assert!(matches!(
+        base.mailer.send(mail).await,
+        Err(atelier_core::ports::MailError::Unavailable(_))
+    ));
+    let auth = Uses {
+        apple: true,
+        ..Uses::BASE
+    };
+    assert!(
+        Ctx::with_sdk_for(config.clone(), clock.clone(), &sdk, auth)
+            .unwrap()
+            .apple
+            .is_some()
+    );
+    let sender = Uses {
+        mail: true,
+        ..Uses::BASE
+    };
+    let refused = Ctx::with_sdk_for(config, clock, &sdk, sender)
+        .err()
+        .unwrap();
+    assert!(
+        refused.to_string().contains("ATELIER_RESEND_API_KEY"),
+        "{refused}"
+    );
+}

@@ -283,3 +283,29 @@ fn the_brand_data_role_reaches_one_brand_and_function_roles_keep_only_cross_bran
         ])
     );
 }
+
+/// Each function is told only the settings it uses: the mail provider's key and sender go to
+/// mail-send alone, Sign in with Apple's client id to api-auth alone.
+#[test]
+fn provider_settings_reach_only_the_functions_that_use_them() {
+    let t = template();
+    let functions = functions(&t);
+    for (setting, only) in [
+        ("ATELIER_RESEND_API_KEY", "mail-send"),
+        ("ATELIER_MAIL_FROM", "mail-send"),
+        ("ATELIER_APPLE_CLIENT_ID", "api-auth"),
+    ] {
+        let holders: Vec<&str> = functions
+            .iter()
+            .filter(|(_, (lines, _))| lines.iter().any(|l| l.starts_with(&format!("{setting}:"))))
+            .map(|(b, _)| b.as_str())
+            .collect();
+        assert_eq!(holders, vec![only], "{setting}");
+        let global = t
+            .split("\nResources:")
+            .next()
+            .unwrap_or_default()
+            .contains(setting);
+        assert!(!global, "{setting} is not a global setting");
+    }
+}

@@ -98,6 +98,16 @@ fn rust_lint() -> Result<(), String> {
             "-D",
             "warnings",
         ]),
+    )?;
+    // The functions alone, as each Lambda is built: the core without its embedded backend.
+    let mut functions = cargo();
+    functions.arg("clippy");
+    for f in FUNCTIONS {
+        functions.args(["-p", f]);
+    }
+    run(
+        "cargo clippy (functions, as deployed)",
+        functions.args(["--", "-D", "warnings"]),
     )
 }
 

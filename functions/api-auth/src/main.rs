@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    atelier_core::http::run_lambda().await
+    atelier_core::http::run_lambda(atelier_core::ctx::Uses {
+        apple: true,
+        ..atelier_core::ctx::Uses::BASE
+    })
+    .await
 }

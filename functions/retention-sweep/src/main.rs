@@ -9,7 +9,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let ctx = Ctx::from_env().await?;
+    let ctx = Ctx::from_env(atelier_core::ctx::Uses::BASE).await?;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
         let ctx = ctx.clone();
         async move { run_retention(&ctx).await.map_err(Error::from) }

@@ -22,6 +22,8 @@ const NONCE_LEN: usize = 12;
 #[repr(u8)]
 pub enum Provider {
     Kms = 1,
+    /// The embedded key file's; reserved in the format whether or not this build has it.
+    #[cfg_attr(not(feature = "embedded"), allow(dead_code))]
     LocalKey = 2,
 }
 

@@ -467,19 +467,24 @@ pub async fn delete_me(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult 
 /// Mail the local stack "sent" (embedded backend only; 404 elsewhere). Waits up to 10 s for
 /// the mail queue to drain first, so what a request just queued is listed.
 #[utoipa::path(get, path = "/dev/outbox", tag = "dev",
-    responses((status = 200, body = [crate::adapters::embedded::OutboxEntry]), (status = 404, body = super::Problem)))]
+    responses((status = 200, body = [crate::ports::mailer::OutboxEntry]), (status = 404, body = super::Problem)))]
 pub async fn outbox(ctx: &Ctx, _req: Request) -> HandlerResult {
-    let embedded = ctx.embedded.as_ref().ok_or(ApiError::NotFound)?;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while embedded.mail.depth().await.unwrap_or(0) > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    #[cfg(feature = "embedded")]
+    if let Some(embedded) = ctx.embedded.as_ref() {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while embedded.mail.depth().await.unwrap_or(0) > 0 && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let entries = embedded
+            .outbox
+            .list()
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        return json_response(StatusCode::OK, &entries);
     }
-    let entries = embedded
-        .outbox
-        .list()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    json_response(StatusCode::OK, &entries)
+    let _ = ctx;
+    Err(ApiError::NotFound)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -40,9 +40,11 @@ pub struct RequestId(pub String);
 
 /// The whole `main` of an HTTP function: logging, the ports for this cold start, and the
 /// Lambda runtime handing every request to the shared dispatcher.
-pub async fn run_lambda() -> Result<(), lambda_http::Error> {
+pub async fn run_lambda(uses: crate::ctx::Uses) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let ctx = crate::Ctx::from_env().await?;
+    let ctx = crate::Ctx::from_env(uses).await?;
+    // Built now, during init, rather than on the first request.
+    routes::prime();
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let ctx = ctx.clone();
         async move { Ok::<_, lambda_http::Error>(handle(&ctx, req).await) }

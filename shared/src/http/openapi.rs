@@ -20,7 +20,7 @@ use utoipa::OpenApi;
     components(schemas(meta::Health, Problem, FieldError, auth::SignupRequest, auth::SignupResponse,
         auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks, auth::TokenRequest,
         auth::ResetRequest, auth::ResetPasswordRequest, auth::ChangePasswordRequest, auth::UpdateProfileRequest,
-        crate::adapters::embedded::OutboxEntry, auth::AppleSignInRequest,
+        crate::ports::mailer::OutboxEntry, auth::AppleSignInRequest,
         crate::app::auth::sessions::SessionView, crate::app::auth::accounts::Profile,
         brands::CreateBrandRequest, brands::SwitchBrandRequest, brands::ChangeRoleRequest,
         crate::app::brands::BrandView, crate::app::brands::MemberView, crate::domain::Role,

@@ -495,6 +495,13 @@ pub fn body_limit(route: &Route, max_body_bytes: usize) -> usize {
 /// Path parameters that carry secrets (single-use links). They never reach a log line.
 pub const SECRET_PARAMS: &[&str] = &["token"];
 
+/// Builds the route table and what is derived from it, so a cold start's first request does
+/// not pay for them.
+pub fn prime() {
+    LazyLock::force(&ROUTES);
+    LazyLock::force(&SECRET_PATTERNS);
+}
+
 /// The patterns of the routes with a secret in their path, found once.
 static SECRET_PATTERNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     ROUTES

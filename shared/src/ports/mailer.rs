@@ -26,3 +26,12 @@ pub enum MailError {
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: Mail) -> Result<(), MailError>;
 }
+
+/// A mail as the local stack's outbox keeps it (`GET /dev/outbox`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct OutboxEntry {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub sent_at: String,
+}

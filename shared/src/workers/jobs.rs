@@ -22,23 +22,24 @@ pub const RETENTION_JOBS: &[&str] = &["account-anonymisation"];
 pub async fn run_job(ctx: &Ctx, name: &str) -> Result<String, String> {
     match name {
         "embedded-housekeeping" => {
-            let Some(embedded) = &ctx.embedded else {
-                return Ok("nothing to do: AWS runs TTL and dedup expiry itself".into());
-            };
-            let swept = embedded
-                .table
-                .sweep_expired()
-                .await
-                .map_err(|e| e.to_string())?;
-            for q in [
-                &embedded.gmail_sync,
-                &embedded.gmail_sync_dlq,
-                &embedded.exports,
-                &embedded.exports_dlq,
-            ] {
-                q.purge_dedup().await.map_err(|e| e.to_string())?;
+            #[cfg(feature = "embedded")]
+            if let Some(embedded) = &ctx.embedded {
+                let swept = embedded
+                    .table
+                    .sweep_expired()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for q in [
+                    &embedded.gmail_sync,
+                    &embedded.gmail_sync_dlq,
+                    &embedded.exports,
+                    &embedded.exports_dlq,
+                ] {
+                    q.purge_dedup().await.map_err(|e| e.to_string())?;
+                }
+                return Ok(format!("swept {swept} expired items"));
             }
-            Ok(format!("swept {swept} expired items"))
+            Ok("nothing to do: AWS runs TTL and dedup expiry itself".into())
         }
         "account-anonymisation" => {
             let n = crate::app::auth::accounts::anonymise_due(ctx)

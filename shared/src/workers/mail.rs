@@ -17,6 +17,14 @@ impl Worker for MailWorker {
         "mail-send"
     }
 
+    /// The one function that talks to the mail provider.
+    fn uses(&self) -> crate::ctx::Uses {
+        crate::ctx::Uses {
+            mail: true,
+            ..crate::ctx::Uses::BASE
+        }
+    }
+
     fn dead_letters(&self, ctx: &Ctx) -> Option<Arc<dyn Queue>> {
         Some(ctx.queues.mail_dlq.clone())
     }

@@ -20,7 +20,7 @@ pub use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 /// the Lambda runtime handing each SQS batch to `worker` (reporting partial batch failures).
 pub async fn run_lambda<W: Worker + 'static>(worker: W) -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
-    let ctx = crate::Ctx::from_env().await?;
+    let ctx = crate::Ctx::from_env(worker.uses()).await?;
     let worker = std::sync::Arc::new(worker);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<SqsEvent>| {

@@ -39,6 +39,10 @@ pub trait Worker: Send + Sync {
     fn dead_letters(&self, _ctx: &Ctx) -> Option<Arc<dyn Queue>> {
         None
     }
+    /// What the worker's function uses beyond the basics (see [`crate::ctx::Uses`]).
+    fn uses(&self) -> crate::ctx::Uses {
+        crate::ctx::Uses::BASE
+    }
 }
 
 /// Parks a poison record in the worker's DLQ; true if it is safely there.

@@ -9,10 +9,11 @@ pub(crate) mod private;
 mod redb_queue;
 mod redb_table;
 
+pub use crate::ports::mailer::OutboxEntry;
 pub use dir_blobs::DirBlobs;
 pub use key_cipher::KeyFileCipher;
 pub use key_signer::KeyFileSigner;
-pub use outbox::{Outbox, OutboxEntry};
+pub use outbox::Outbox;
 pub use redb_queue::{EmbeddedQueue, QueueSettings};
 pub use redb_table::RedbTable;
 

@@ -1,18 +1,10 @@
 //! The embedded mailer: each message is a JSON file in `outbox/`, newest last.
 
 use super::blocking;
+use crate::ports::mailer::OutboxEntry;
 use crate::ports::{Mail, MailError, Mailer};
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct OutboxEntry {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub sent_at: String,
-}
 
 pub struct Outbox {
     dir: PathBuf,
