@@ -334,14 +334,19 @@ pub struct AwsClients {
 
 impl AwsClients {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             kms: aws_sdk_kms::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            s3: Self::s3(sdk),
         }
+    }
+
+    /// The S3 client alone.
+    pub fn s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        aws_sdk_s3::Client::from_conf(s3)
     }
 }

@@ -289,10 +289,18 @@ async fn brand_handles_assume_the_role_once_per_brand_with_its_tag_and_reuse_it(
         )
         .await
         .unwrap();
+    let secret = SealContext::new(a.to_string(), Purpose::OAuthTokens);
+    tables.cipher(&a).seal(&secret, b"x").await.unwrap();
+    let file = BlobKey::parse(&format!("brands/{a}/files/1")).unwrap();
+    tables
+        .blobs(&a)
+        .put(&file, "bytes".into(), "text/plain")
+        .await
+        .unwrap();
     assert_eq!(
         tables.roles_assumed(),
         1,
-        "one AssumeRole for brand A, then cached"
+        "one AssumeRole for brand A's table, files and key, then cached"
     );
     tables
         .table(&b)

@@ -229,6 +229,12 @@ fn the_brand_data_role_reaches_one_brand_and_function_roles_keep_only_cross_bran
         "the role never reaches every brand"
     );
     assert!(value(role, "MaxSessionDuration").contains(&"3600"));
+    // Files are encrypted with the bucket's key: the role may use it through S3 alone.
+    assert!(has("Resource: !GetAtt DataKey.Arn"));
+    assert!(has("kms:ViaService: !Sub s3.${AWS::Region}.amazonaws.com"));
+    // Trusted by this stack's function roles alone: they live under the stack's role path.
+    assert!(has("role/${AWS::StackName}/*"));
+    assert!(t.contains("RolePath: !Sub /${AWS::StackName}/"));
 
     let env = |name: &str| {
         t.lines()
@@ -267,10 +273,11 @@ fn the_brand_data_role_reaches_one_brand_and_function_roles_keep_only_cross_bran
         }
     }
     // Membership, invitations, API keys and slugs commit with platform rows; the operator's
-    // routes are cross-brand. Everything else writes brand rows on a brand's credentials.
+    // routes are cross-brand; deleting an account revokes its keys in every brand.
+    // Everything else writes brand rows on a brand's credentials.
     assert_eq!(
         writes_every_brand,
-        BTreeSet::from(["api-admin", "api-brands"])
+        BTreeSet::from(["api-admin", "api-auth", "api-brands"])
     );
     assert_eq!(
         assumes,

@@ -217,18 +217,30 @@ const FUNCTIONS: &[&str] = &[
 ];
 
 fn bench() -> Result<(), String> {
-    let mut build = cargo();
-    build.args(["build", "--release"]);
+    // The functions in their own build, as each Lambda is built: features are unified
+    // across one cargo invocation, and the local stack's would bring the embedded backend.
+    let mut functions = cargo();
+    functions.args(["build", "--release"]);
     for f in FUNCTIONS {
-        build.args(["-p", f]);
+        functions.args(["-p", f]);
     }
-    build.args(["-p", "atelier-local", "-p", "atelier-tests"]);
-    for bin in FUNCTIONS.iter().chain(&["bench", "coldstart", "atelier"]) {
-        build.args(["--bin", bin]);
-    }
+    run("cargo build --release (functions)", &mut functions)?;
     run(
-        "cargo build --release (functions, atelier, benches)",
-        &mut build,
+        "cargo build --release (atelier, benches)",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "atelier-local",
+            "-p",
+            "atelier-tests",
+            "--bin",
+            "atelier",
+            "--bin",
+            "bench",
+            "--bin",
+            "coldstart",
+        ]),
     )?;
     let release = root().join("target/release");
     println!("\n== binary sizes (release: LTO, stripped; host target)");

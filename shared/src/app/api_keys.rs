@@ -52,9 +52,9 @@ pub struct ResolvedKey {
 // row), so this module works on the function's own credentials with whole keys.
 use keys::{api_key as record_key, api_key_lookup as lookup_key, api_keys as brand_keys};
 
-fn view(item: &Item) -> Option<ApiKeyView> {
+fn view<K>(id: Option<&str>, item: &Item<K>) -> Option<ApiKeyView> {
     Some(ApiKeyView {
-        id: keys::api_key_id(&item.key)?.to_owned(),
+        id: id?.to_owned(),
         name: item.text("name"),
         role: Role::parse(&item.text("role")).ok()?,
         prefix: item.text("prefix"),
@@ -147,7 +147,8 @@ pub async fn create(
         // The lookup row disappears by itself once the key expires.
         lookup = lookup.with("expires_at", t);
     }
-    let item_view = view(&record).ok_or_else(|| AuthError::Internal("api key view".into()))?;
+    let item_view = view(keys::api_key_id(&record.key), &record)
+        .ok_or_else(|| AuthError::Internal("api key view".into()))?;
     ctx.table
         .transact(vec![
             Write::Put {
@@ -185,14 +186,15 @@ pub async fn create(
 
 pub async fn list(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<ApiKeyView>, ScopeError> {
     scope.require(Permission::ManageApiKeys)?;
-    let records = ctx
-        .table
-        .query_all(brand_keys(scope.brand()), usize::MAX)
+    // A read of the brand's own rows: its handle.
+    let records = scope
+        .table(ctx)
+        .query_all(crate::keys::brand::api_keys(), usize::MAX)
         .await?;
     Ok(records
         .iter()
         .filter(|i| i.get("revoked_at").is_none())
-        .filter_map(view)
+        .filter_map(|i| view(crate::keys::brand::api_key_id(&i.key), i))
         .collect())
 }
 

@@ -63,6 +63,11 @@ pub fn api_keys() -> Query<BrandPart> {
     main().query().prefix(API_KEY)
 }
 
+/// The id of the API key row at `key`.
+pub fn api_key_id(key: &BrandKey) -> Option<&str> {
+    key.sk().strip_prefix(API_KEY)
+}
+
 /// A full export job.
 pub fn export(id: &str) -> BrandKey {
     BrandKey::new(main(), format!("{EXPORT}{id}"))

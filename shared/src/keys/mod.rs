@@ -234,6 +234,25 @@ mod tests {
         );
     }
 
+    /// Record code is brand code: it reaches the table only through its scope's brand
+    /// handle, never the platform table on the function's own credentials.
+    #[test]
+    fn record_code_uses_only_brand_handles() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app/records");
+        let mut files = Vec::new();
+        collect_rs(&dir, &mut files);
+        assert!(files.len() > 10);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let squeezed: String = text.split_whitespace().collect();
+            assert!(
+                !squeezed.contains("ctx.table"),
+                "{} uses the platform table",
+                file.display()
+            );
+        }
+    }
+
     /// A `format!` whose template has a `#` after an upper-case tag or a placeholder, as key
     /// layouts do (`"U#{user}"`, `"{brand}#ON#…"`).
     fn key_format(code: &str) -> bool {

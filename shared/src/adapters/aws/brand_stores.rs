@@ -161,14 +161,20 @@ impl StsBrandStores {
 
     fn build(&self, brand: &BrandId) -> Stores {
         let provider = SharedCredentialsProvider::new(self.credentials(brand));
-        let conf = self.sdk.to_builder().credentials_provider(provider).build();
+        // One identity cache for the brand's three clients, so they share one AssumeRole.
+        let conf = self
+            .sdk
+            .to_builder()
+            .credentials_provider(provider)
+            .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+            .build();
         let r = &self.resources;
         let dynamo = DynamoTable::new(
             aws_sdk_dynamodb::Client::new(&conf),
             r.table.clone(),
             self.clock.clone(),
         );
-        let s3 = S3Blobs::new(crate::ctx::AwsClients::new(&conf).s3, r.bucket.clone());
+        let s3 = S3Blobs::new(crate::ctx::AwsClients::s3(&conf), r.bucket.clone());
         let kms = KmsCipher::new(
             aws_sdk_kms::Client::new(&conf),
             r.secrets_key_id.clone(),

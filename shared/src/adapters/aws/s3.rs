@@ -5,6 +5,7 @@ use crate::ports::blobs::check_content_type;
 use crate::ports::{BlobKey, Blobs, BlobsError, StoredBlob};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
@@ -24,6 +25,18 @@ impl S3Blobs {
 
 fn unavailable(err: &(dyn std::error::Error + 'static)) -> BlobsError {
     BlobsError::Unavailable(describe(err))
+}
+
+/// A call S3 answered: IAM refusing it (a brand's credentials outside its prefix, a missing
+/// grant) is `Denied`, not an outage to retry.
+fn failed<E>(err: &aws_sdk_s3::error::SdkError<E>) -> BlobsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err.as_service_error().and_then(|s| s.code()) {
+        Some("AccessDenied") => BlobsError::Denied(describe(err)),
+        _ => unavailable(err),
+    }
 }
 
 #[async_trait]
@@ -56,7 +69,7 @@ impl Blobs for S3Blobs {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| unavailable(&e))?;
+            .map_err(|e| failed(&e))?;
         Ok(())
     }
 
@@ -71,7 +84,7 @@ impl Blobs for S3Blobs {
         {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(unavailable(&e)),
+            Err(e) => return Err(failed(&e)),
         };
         let content_type = out
             .content_type
@@ -96,7 +109,7 @@ impl Blobs for S3Blobs {
             .key(key.as_str())
             .send()
             .await
-            .map_err(|e| unavailable(&e))?;
+            .map_err(|e| failed(&e))?;
         Ok(())
     }
 
@@ -110,7 +123,7 @@ impl Blobs for S3Blobs {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| unavailable(&e))?;
+            let page = page.map_err(|e| failed(&e))?;
             for object in page.contents() {
                 if let Some(k) = object.key() {
                     keys.push(BlobKey::parse(k)?);

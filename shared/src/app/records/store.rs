@@ -86,7 +86,7 @@ impl From<RecordError> for crate::http::ApiError {
             RecordError::BadQuery(m) => ApiError::BadRequest(m),
             RecordError::Scope(s) => s.into(),
             RecordError::Store(s) => s.into(),
-            RecordError::Blobs(b) => ApiError::Unavailable(b.to_string()),
+            RecordError::Blobs(b) => b.into(),
         }
     }
 }
