@@ -344,6 +344,52 @@ pub const FUNCTIONS: &[&str] = &[
     "retention-sweep",
 ];
 
+/// What a brand handle adds to a brand's first request on a warm instance: `AssumeRole`
+/// (against the emulator) before the first call, then nothing while it is cached.
+async fn brand_handle_cost(env: &[(String, String)]) {
+    use atelier_core::adapters::aws::{BrandResources, StsBrandStores};
+    use atelier_core::ports::{BrandStores, Key, ManualClock};
+    let var = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let stores = StsBrandStores::new(
+        &atelier_tests::aws::sdk_config().await,
+        BrandResources {
+            role_arn: var("ATELIER_BRAND_DATA_ROLE_ARN"),
+            table: var("ATELIER_TABLE"),
+            bucket: var("ATELIER_BUCKET"),
+            secrets_key_id: var("ATELIER_SECRETS_KEY_ID"),
+        },
+        Arc::new(ManualClock::starting_now()),
+        256,
+    );
+    let clock = ManualClock::starting_now();
+    let (mut first, mut cached) = (Vec::new(), Vec::new());
+    for _ in 0..50 {
+        let brand = atelier_core::domain::BrandId::new(&clock);
+        let key = Key::new(format!("B#{brand}"), "BRAND");
+        for times in [&mut first, &mut cached] {
+            let t = Instant::now();
+            stores.table(&brand).get(&key).await.expect("get");
+            times.push(t.elapsed());
+        }
+    }
+    first.sort();
+    cached.sort();
+    println!(
+        "\n== a brand's first request on a warm instance (50 brands, moto): GetItem with \
+         AssumeRole p50 {} ms p90 {} ms; cached p50 {} ms p90 {} ms; {} roles assumed",
+        ms(pct(&first, 0.5)),
+        ms(pct(&first, 0.9)),
+        ms(pct(&cached, 0.5)),
+        ms(pct(&cached, 0.9)),
+        stores.roles_assumed()
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -408,4 +454,5 @@ async fn main() {
             size as f64 / (1024.0 * 1024.0),
         );
     }
+    brand_handle_cost(&env).await;
 }
