@@ -147,75 +147,63 @@ pub async fn create(
 
 /// The brands the user belongs to, oldest membership first.
 pub async fn mine(ctx: &Ctx, user: &UserId) -> Result<Vec<BrandView>, BrandError> {
+    let memberships = ctx
+        .table
+        .query_all(keys::memberships_of(user), usize::MAX)
+        .await?;
     let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = ctx
-            .table
-            .query(keys::memberships_of(user).after(cursor))
-            .await?;
-        for m in page.items {
-            let Some(brand) = keys::membership_brand(&m) else {
-                continue;
-            };
-            let (Some(b), Ok(role)) = (
-                ctx.table.get(&keys::brand(&brand)).await?,
-                Role::parse(&m.text("role")),
-            ) else {
-                continue;
-            };
-            if b.text("status") == "active" {
-                out.push(BrandView {
-                    id: brand.to_string(),
-                    name: b.text("name"),
-                    slug: b.text("slug"),
-                    role,
-                });
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
+    for m in memberships {
+        let Some(brand) = keys::membership_brand(&m) else {
+            continue;
+        };
+        let (Some(b), Ok(role)) = (
+            ctx.table.get(&keys::brand(&brand)).await?,
+            Role::parse(&m.text("role")),
+        ) else {
+            continue;
+        };
+        if b.text("status") == "active" {
+            out.push(BrandView {
+                id: brand.to_string(),
+                name: b.text("name"),
+                slug: b.text("slug"),
+                role,
+            });
         }
     }
+    Ok(out)
 }
 
 pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, BrandError> {
+    let rows = scope
+        .table(ctx)
+        .query_all(crate::keys::brand::members(), usize::MAX)
+        .await?;
     let mut out = Vec::new();
-    let mut cursor = None;
-    let table = scope.table(ctx);
-    loop {
-        let page = table
-            .query(crate::keys::brand::members().after(cursor))
-            .await?;
-        for m in page.items {
-            let Some(user) = crate::keys::brand::member_user(&m.key) else {
-                continue;
-            };
-            let Ok(role) = Role::parse(&m.text("role")) else {
-                continue;
-            };
-            let profile = ctx.table.get(&keys::profile(&user)).await?;
-            let (name, email, email_verified) = profile
-                .map(|p| {
-                    let verified = p.get("email_verified").and_then(Value::as_bool);
-                    (p.text("name"), p.text("email"), verified == Some(true))
-                })
-                .unwrap_or_default();
-            out.push(MemberView {
-                user_id: user.to_string(),
-                name,
-                email,
-                role,
-                joined_at: m.text("joined_at"),
-                email_verified,
-            });
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
+    for m in rows {
+        let Some(user) = crate::keys::brand::member_user(&m.key) else {
+            continue;
+        };
+        let Ok(role) = Role::parse(&m.text("role")) else {
+            continue;
+        };
+        let profile = ctx.table.get(&keys::profile(&user)).await?;
+        let (name, email, email_verified) = profile
+            .map(|p| {
+                let verified = p.get("email_verified").and_then(Value::as_bool);
+                (p.text("name"), p.text("email"), verified == Some(true))
+            })
+            .unwrap_or_default();
+        out.push(MemberView {
+            user_id: user.to_string(),
+            name,
+            email,
+            role,
+            joined_at: m.text("joined_at"),
+            email_verified,
+        });
     }
+    Ok(out)
 }
 
 /// Reads the brand's version and owner count, for a membership change to build on.

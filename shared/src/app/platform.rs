@@ -75,26 +75,19 @@ pub async fn list_brands(
 ) -> Result<Vec<PlatformBrand>, BrandError> {
     require_operator(ctx, operator).await?;
     audited(ctx, operator, "platform.brands_listed", "platform", client).await?;
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = ctx.table.query(keys::all_brands().after(cursor)).await?;
-        for b in page.items {
-            out.push(PlatformBrand {
-                id: keys::listed_brand(&b)
-                    .map(|b| b.to_string())
-                    .unwrap_or_default(),
-                name: b.text("name"),
-                slug: b.text("slug"),
-                status: b.text("status"),
-                created_at: b.text("created_at"),
-            });
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
+    let brands = ctx.table.query_all(keys::all_brands(), usize::MAX).await?;
+    Ok(brands
+        .into_iter()
+        .map(|b| PlatformBrand {
+            id: keys::listed_brand(&b)
+                .map(|b| b.to_string())
+                .unwrap_or_default(),
+            name: b.text("name"),
+            slug: b.text("slug"),
+            status: b.text("status"),
+            created_at: b.text("created_at"),
+        })
+        .collect())
 }
 
 /// Suspends (`active = false`) or restores a brand. A suspended brand's members and keys open

@@ -239,16 +239,15 @@ pub async fn is_live(ctx: &Ctx, user: &UserId, session: &str) -> Result<bool, Au
 }
 
 pub async fn list(ctx: &Ctx, user: &UserId, current: &str) -> Result<Vec<SessionView>, AuthError> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = ctx
-            .table
-            .query(crate::keys::platform::sessions(user).after(cursor))
-            .await?;
-        for item in page.items {
+    let sessions = ctx
+        .table
+        .query_all(crate::keys::platform::sessions(user), usize::MAX)
+        .await?;
+    Ok(sessions
+        .into_iter()
+        .map(|item| {
             let id = crate::keys::platform::session_id(&item.key).to_owned();
-            out.push(SessionView {
+            SessionView {
                 current: id == current,
                 device: item.text("device"),
                 ip: item.text("ip"),
@@ -256,13 +255,9 @@ pub async fn list(ctx: &Ctx, user: &UserId, current: &str) -> Result<Vec<Session
                 created_at: item.text("created_at"),
                 last_used_at: item.text("last_used_at"),
                 id,
-            });
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
+            }
+        })
+        .collect())
 }
 
 /// Makes `brand` the session's active brand, if the user is a member, and issues an access
