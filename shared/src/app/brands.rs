@@ -62,25 +62,6 @@ impl From<crate::domain::Invalid> for BrandError {
     }
 }
 
-impl From<BrandError> for crate::http::ApiError {
-    fn from(e: BrandError) -> Self {
-        use crate::http::{ApiError, FieldError};
-        match e {
-            BrandError::SlugTaken => ApiError::Validation(vec![FieldError {
-                field: "slug".into(),
-                message: "is taken".into(),
-            }]),
-            BrandError::LastOwner => ApiError::Conflict {
-                detail: e.to_string(),
-                current_version: None,
-            },
-            BrandError::NoSuchMember => ApiError::NotFound,
-            BrandError::Scope(s) => s.into(),
-            BrandError::Auth(a) => a.into(),
-        }
-    }
-}
-
 fn member_item(brand: &BrandId, user: &UserId, role: Role, now: &str) -> Item {
     let item = Item::new(keys::member(brand, user))
         .with("role", role.as_str())

@@ -33,11 +33,11 @@ pub struct PublicEnquiry {
     /// YYYY-MM-DD.
     pub event_date: Option<String>,
     pub venue: Option<String>,
-    #[serde(default, deserialize_with = "crate::http::whole_number")]
+    #[serde(default, deserialize_with = "crate::domain::number::deserialize_whole")]
     pub guest_count: Option<i64>,
-    #[serde(default, deserialize_with = "crate::http::whole_number")]
+    #[serde(default, deserialize_with = "crate::domain::number::deserialize_whole")]
     pub budget_min: Option<i64>,
-    #[serde(default, deserialize_with = "crate::http::whole_number")]
+    #[serde(default, deserialize_with = "crate::domain::number::deserialize_whole")]
     pub budget_max: Option<i64>,
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,

@@ -56,16 +56,6 @@ impl From<crate::ports::StoreError> for ScopeError {
     }
 }
 
-impl From<ScopeError> for crate::http::ApiError {
-    fn from(e: ScopeError) -> Self {
-        match e {
-            ScopeError::NotMember => crate::http::ApiError::Unauthorized,
-            ScopeError::Forbidden { .. } => crate::http::ApiError::Forbidden,
-            ScopeError::Auth(a) => a.into(),
-        }
-    }
-}
-
 impl BrandScope {
     pub fn brand(&self) -> &BrandId {
         &self.brand

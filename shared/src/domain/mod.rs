@@ -4,6 +4,7 @@
 pub mod email;
 pub mod gmail;
 pub mod ids;
+pub mod number;
 pub mod phone;
 pub mod role;
 pub mod user;

@@ -135,22 +135,7 @@ pub fn json_response<T: Serialize>(
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// An optional whole number that JSON may write as `365` or `365.0` (JSON has one number
-/// type; serde's integers refuse the second).
-pub fn whole_number<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: TryFrom<i64>,
-{
-    use serde::de::Error;
-    let Some(n) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(de)? else {
-        return Ok(None);
-    };
-    crate::app::records::spec::whole_number(&Value::Number(n.clone()))
-        .and_then(|w| T::try_from(w).ok())
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("{n} is not a whole number in range")))
-}
+pub use crate::domain::number::deserialize_whole as whole_number;
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod api_keys;
+mod app_errors;
 pub mod audit;
 pub mod auth;
 pub mod brands;

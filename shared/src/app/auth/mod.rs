@@ -42,26 +42,6 @@ pub enum AuthError {
     Internal(String),
 }
 
-impl From<AuthError> for crate::http::ApiError {
-    fn from(e: AuthError) -> Self {
-        use crate::http::ApiError;
-        match e {
-            AuthError::InvalidCredentials => ApiError::Unauthorized,
-            AuthError::NotMember => ApiError::Forbidden,
-            AuthError::RateLimited { retry_after_secs } => {
-                ApiError::TooManyRequests { retry_after_secs }
-            }
-            AuthError::Invalid(i) => i.into(),
-            AuthError::Store(s) => s.into(),
-            AuthError::Signer(SignerError::Throttled | SignerError::Unavailable(_)) => {
-                ApiError::Unavailable(e.to_string())
-            }
-            AuthError::Unavailable(m) => ApiError::Unavailable(m),
-            AuthError::Internal(m) => ApiError::Internal(m),
-        }
-    }
-}
-
 /// Random bytes from the OS, as base64url: tokens of `n * 8` bits.
 pub fn random_token(n: usize) -> Result<String, AuthError> {
     use base64::Engine;

@@ -272,15 +272,8 @@ pub fn parse_record_ref(raw: &str) -> Result<(String, String), String> {
     Ok((entity.to_owned(), ulid(id)?))
 }
 
-/// A JSON number that is whole: JSON has one number type, so `27.0` is the whole number 27
-/// (up to 2^53, where floats stop being exact).
-pub fn whole_number(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| {
-        v.as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-            .map(|f| f as i64)
-    })
-}
+/// A JSON number that is whole: `27.0` is the whole number 27 (see `domain::number`).
+pub use crate::domain::number::whole as whole_number;
 
 /// Checks a non-null value against a type, returning its stored (normalised) form. Existence
 /// of referenced records and members is checked by the caller, which can read the table.

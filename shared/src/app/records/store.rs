@@ -61,36 +61,6 @@ impl From<crate::domain::Invalid> for RecordError {
     }
 }
 
-impl From<RecordError> for crate::http::ApiError {
-    fn from(e: RecordError) -> Self {
-        use crate::http::{ApiError, FieldError};
-        match e {
-            RecordError::NotFound => ApiError::NotFound,
-            RecordError::Stale { current } => ApiError::Conflict {
-                detail: "the record changed since you read it".into(),
-                current_version: Some(current),
-            },
-            RecordError::Invalid(issues) => ApiError::Validation(
-                issues
-                    .into_iter()
-                    .map(|i| FieldError {
-                        field: i.field,
-                        message: i.message,
-                    })
-                    .collect(),
-            ),
-            RecordError::InUse(detail) => ApiError::Conflict {
-                detail,
-                current_version: None,
-            },
-            RecordError::BadQuery(m) => ApiError::BadRequest(m),
-            RecordError::Scope(s) => s.into(),
-            RecordError::Store(s) => s.into(),
-            RecordError::Blobs(b) => b.into(),
-        }
-    }
-}
-
 /// The key of record `id` of `kind`, in the brand of whichever handle it is used with.
 pub fn key(kind: &Kind, id: &str) -> BrandKey {
     keys::brand::record(kind.prefix, id)
