@@ -332,17 +332,16 @@ async fn environment() -> Vec<(String, String)> {
     vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-pub const FUNCTIONS: &[&str] = &[
-    "api-health",
-    "api-auth",
-    "api-brands",
-    "api-admin",
-    "api-crm",
-    "gmail-sync",
-    "brand-export",
-    "mail-send",
-    "retention-sweep",
-];
+/// Every function package, as `functions/` holds them (the bench runs from the root).
+fn functions() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("functions")
+        .expect("run from the repository root")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
 
 /// What a brand handle adds to a brand's first request on a warm instance: `AssumeRole`
 /// (against the emulator) before the first call, then nothing while it is cached.
@@ -413,7 +412,7 @@ async fn main() {
         "peak RSS",
         "stripped"
     );
-    for function in FUNCTIONS {
+    for function in &functions() {
         let binary = dir.join(function);
         if !binary.exists() {
             println!("{function:<16} (not built)");
