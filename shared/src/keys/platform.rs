@@ -1,6 +1,8 @@
 //! Whole keys of the rows that are no single brand's: accounts, sessions, sign-in defences,
-//! one-time tokens, slugs, the brand list, the anonymise queue, and the few reads of brand
-//! rows that sign-in, a user's brand list and the operator make across brands.
+//! one-time tokens, slugs, the brand list, the anonymise queue, and the few brand rows that
+//! sign-in, membership changes, API keys and the operator read or write across brands. Those
+//! take any brand id, so they are `pub(crate)`: outside the crate, brand rows are reached
+//! through brand handles only.
 
 use super::brand;
 use crate::domain::{BrandId, Email, Slug, UserId};
@@ -44,18 +46,18 @@ pub fn user_of_profile(key: &Key) -> Option<UserId> {
 
 /// A brand's row, read across brands (a membership check before any scope exists, a user's
 /// brand list, the operator).
-pub fn brand(brand: &BrandId) -> Key {
+pub(crate) fn brand(brand: &BrandId) -> Key {
     brand::row().in_brand(brand)
 }
 
 /// A membership row, read or written across brands (sign-in's scope check, creating a brand,
 /// accepting an invitation, leaving every brand when an account is deleted).
-pub fn member(brand: &BrandId, user: &UserId) -> Key {
+pub(crate) fn member(brand: &BrandId, user: &UserId) -> Key {
     brand::member(user).in_brand(brand)
 }
 
 /// The brand's newest invitation to an address, when accepting it.
-pub fn latest_invitation(brand: &BrandId, email_hash: &str) -> Key {
+pub(crate) fn latest_invitation(brand: &BrandId, email_hash: &str) -> Key {
     brand::latest_invitation(email_hash).in_brand(brand)
 }
 
@@ -164,12 +166,12 @@ pub fn one_time_issued(hash: &str, purpose: &str) -> Key {
 /// A brand's API key row, read and written on the function's own credentials: a key's
 /// creation and revocation write its lookup row (a platform row) in the same transaction,
 /// and resolving a presented key reads it before any scope exists.
-pub fn api_key(brand: &BrandId, id: &str) -> Key {
+pub(crate) fn api_key(brand: &BrandId, id: &str) -> Key {
     brand::api_key(id).in_brand(brand)
 }
 
 /// Every API key row of a brand (see [`api_key`]).
-pub fn api_keys(brand: &BrandId) -> Query {
+pub(crate) fn api_keys(brand: &BrandId) -> Query {
     let q = brand::api_keys();
     let part = q.pk.in_brand(brand);
     q.repartition(part)
