@@ -185,7 +185,7 @@ async fn revoked_and_expired_keys_stop_at_once() {
 /// read: a team member's malformed key request is a 403, where an owner's is a 400; the same
 /// for the audit trail's query. A key never manages keys, however well formed its request.
 #[tokio::test]
-async fn the_guard_refuses_before_the_request_is_read() {
+async fn p03_p04_the_guard_refuses_before_the_request_is_read() {
     let app = TestApp::spawn().await;
     let (brand, owner) = app.brand_owner("ana@bloom.example", "bloom").await;
     let (_, member) = app

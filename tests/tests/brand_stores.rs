@@ -212,7 +212,7 @@ async fn secrets_only_its_brand(raw: &Arc<dyn Cipher>, stores: &dyn BrandStores)
 }
 
 #[tokio::test]
-async fn a_brands_stores_reach_only_its_brand_embedded() {
+async fn p01_p07_a_brands_stores_reach_only_its_brand_embedded() {
     let (t, f, c) = (
         embedded_table().await,
         embedded_blobs().await,
@@ -266,7 +266,7 @@ async fn on_aws(capacity: usize) -> OnAws {
 }
 
 #[tokio::test]
-async fn a_brands_stores_reach_only_its_brand_on_aws() {
+async fn p01_p07_a_brands_stores_reach_only_its_brand_on_aws() {
     let aws = on_aws(8).await;
     reaches_only_its_brand(&aws.table, &aws.stores).await;
     files_only_its_brand(&aws.blobs, &aws.stores).await;

@@ -68,13 +68,21 @@ async fn audited(
     Ok(())
 }
 
+/// Every brand on the platform. Each operator use case takes the proof the route's guard
+/// obtained (`require_operator`), so the check is made once per request, and audits it.
 pub async fn list_brands(
     ctx: &Ctx,
-    operator: &UserId,
+    operator: &Operator,
     client: &Client,
 ) -> Result<Vec<PlatformBrand>, BrandError> {
-    require_operator(ctx, operator).await?;
-    audited(ctx, operator, "platform.brands_listed", "platform", client).await?;
+    audited(
+        ctx,
+        operator.user(),
+        "platform.brands_listed",
+        "platform",
+        client,
+    )
+    .await?;
     let brands = ctx.table.query_all(keys::all_brands(), usize::MAX).await?;
     Ok(brands
         .into_iter()
@@ -94,12 +102,11 @@ pub async fn list_brands(
 /// nothing until it is restored.
 pub async fn set_active(
     ctx: &Ctx,
-    operator: &UserId,
+    operator: &Operator,
     brand: &BrandId,
     active: bool,
     client: &Client,
 ) -> Result<(), BrandError> {
-    require_operator(ctx, operator).await?;
     let item = ctx
         .table
         .get(&keys::brand(brand))
@@ -124,7 +131,7 @@ pub async fn set_active(
             },
             audit::record(
                 ctx,
-                Some(operator),
+                Some(operator.user()),
                 event,
                 &format!("brand:{brand}"),
                 client,
@@ -136,24 +143,23 @@ pub async fn set_active(
 
 pub async fn members(
     ctx: &Ctx,
-    operator: &UserId,
+    operator: &Operator,
     brand: &BrandId,
     client: &Client,
 ) -> Result<Vec<MemberView>, BrandError> {
-    let checked = require_operator(ctx, operator).await?;
     ctx.table
         .get(&keys::brand(brand))
         .await?
         .ok_or(BrandError::NoSuchMember)?;
     audited(
         ctx,
-        operator,
+        operator.user(),
         "platform.members_viewed",
         &format!("brand:{brand}"),
         client,
     )
     .await?;
-    crate::app::brands::members(ctx, &operator_scope(*brand, &checked)).await
+    crate::app::brands::members(ctx, &operator_scope(*brand, operator)).await
 }
 
 /// Makes the account with this address a platform operator (the operator command).

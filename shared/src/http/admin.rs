@@ -20,7 +20,7 @@ fn path_brand(req: &Request) -> Result<BrandId, ApiError> {
 pub async fn brands(ctx: &Ctx, operator: Operator, req: Request) -> HandlerResult {
     json_response(
         StatusCode::OK,
-        &platform::list_brands(ctx, operator.user(), &client(&req)).await?,
+        &platform::list_brands(ctx, &operator, &client(&req)).await?,
     )
 }
 
@@ -32,13 +32,13 @@ pub async fn members(ctx: &Ctx, operator: Operator, req: Request) -> HandlerResu
     let brand = path_brand(&req)?;
     json_response(
         StatusCode::OK,
-        &platform::members(ctx, operator.user(), &brand, &client(&req)).await?,
+        &platform::members(ctx, &operator, &brand, &client(&req)).await?,
     )
 }
 
 async fn set_active(ctx: &Ctx, operator: Operator, req: Request, active: bool) -> HandlerResult {
     let brand = path_brand(&req)?;
-    platform::set_active(ctx, operator.user(), &brand, active, &client(&req)).await?;
+    platform::set_active(ctx, &operator, &brand, active, &client(&req)).await?;
     http::Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(lambda_http::Body::Empty)

@@ -25,9 +25,6 @@ pub enum Guard {
 }
 
 impl Guard {
-    /// Any member of the brand (every role and key holds this permission).
-    pub const MEMBER: Guard = Guard::Brand(Permission::WriteAssignedRecords);
-
     /// Whether the route needs credentials.
     pub fn needs_credentials(self) -> bool {
         !matches!(self, Guard::Public | Guard::Local)
