@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use atelier_core::app::auth::Client;
 use atelier_core::app::records::kinds::CONTACT;
-use atelier_core::app::records::store;
+use atelier_core::app::records::{cascade, write};
 use atelier_core::app::tenancy;
 use atelier_core::domain::{Role, UserId};
 use atelier_core::ports::{Condition, Item, Key, Page, Query, StoreError, Table, Update, Write};
@@ -385,7 +385,7 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
     let scope = tenancy::scope(&ctx, &user, Some(&bloom)).await.unwrap();
     let fields = |v: Value| v.as_object().unwrap().clone();
     assert!(
-        store::create(
+        write::create(
             &ctx,
             &scope,
             &CONTACT,
@@ -396,7 +396,7 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
         .is_err()
     );
     assert!(
-        store::update(
+        write::update(
             &ctx,
             &scope,
             &CONTACT,
@@ -409,7 +409,7 @@ async fn p22_a_change_whose_audit_record_cannot_be_stored_leaves_neither_behind(
         .is_err()
     );
     assert!(
-        store::delete(&ctx, &scope, &CONTACT, &id, None, &Client::default())
+        cascade::delete(&ctx, &scope, &CONTACT, &id, None, &Client::default())
             .await
             .is_err()
     );

@@ -42,7 +42,10 @@ async fn a_maximal_hostile_list_in_any_list_valued_field_is_refused() {
         .member("tom@bloom.example", &brand, Role::TeamMember)
         .await;
     let mut tried = 0;
-    for kind in kinds::ALL.iter().filter(|k| k.entity != "file") {
+    for kind in kinds::ALL
+        .iter()
+        .filter(|k| k.entity != atelier_core::app::records::Entity::File)
+    {
         for field in kind.fields.iter().filter(|f| {
             f.writable != Writable::Never
                 && matches!(f.ty, Ty::Tags | Ty::Strings | Ty::Members | Ty::Refs(_))

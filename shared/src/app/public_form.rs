@@ -7,10 +7,12 @@
 use crate::Ctx;
 use crate::app::auth::{Client, rate_limit};
 use crate::app::mail_queue::{self, MailJob, MailScope};
+use crate::app::records::RecordError;
 use crate::app::records::contacts::duplicates_of;
 use crate::app::records::kinds::{CONTACT, ENQUIRY};
+use crate::app::records::rows::Attrs;
 use crate::app::records::spec::{self, Ty};
-use crate::app::records::store::{self, Attrs, Lookups, RecordError};
+use crate::app::records::write::{self, Lookups};
 use crate::app::tenancy::{BrandScope, public_form_scope};
 use crate::domain::{Email, Role, Slug};
 use crate::ports::Mail;
@@ -111,7 +113,7 @@ pub async fn submit(
                 "name": form.name, "email": email, "phone": phone, "source": "web_form",
             }));
             let created =
-                store::prepare_create(ctx, &scope, &CONTACT, input, Attrs::new(), client, "create")
+                write::prepare_create(ctx, &scope, &CONTACT, input, Attrs::new(), client, "create")
                     .await?;
             writes.extend(created.writes);
             CONTACT.id_of(created.item.key.sk()).to_owned()
@@ -136,7 +138,7 @@ pub async fn submit(
     let mut lookups = Lookups::default();
     lookups.will_exist(CONTACT.entity, &contact_id);
     let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
-    let enquiry = store::prepare_create_with_id(
+    let enquiry = write::prepare_create_with_id(
         ctx,
         &scope,
         &ENQUIRY,
@@ -159,7 +161,7 @@ pub async fn submit(
         3600,
     )
     .await?;
-    store::commit(ctx, &scope, writes).await?;
+    write::commit(ctx, &scope, writes).await?;
     notify_owners(ctx, &scope, &id, &title).await;
     Ok(Received { received: true })
 }

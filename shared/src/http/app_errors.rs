@@ -4,7 +4,7 @@
 use super::{ApiError, FieldError};
 use crate::app::auth::AuthError;
 use crate::app::brands::BrandError;
-use crate::app::records::store::RecordError;
+use crate::app::records::RecordError;
 use crate::app::tenancy::ScopeError;
 use crate::ports::SignerError;
 

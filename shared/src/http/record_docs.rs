@@ -49,12 +49,14 @@ fn value_schema(ty: Ty, output: bool) -> Value {
         // `x-references` names what an id must be of, in the caller's brand (a schema cannot
         // say which ids exist: 422 names a reference to nothing).
         Ty::Member => json!({"type": "string", "pattern": ULID, "x-references": "member"}),
-        Ty::Ref(entity) => json!({"type": "string", "pattern": ULID, "x-references": entity}),
+        Ty::Ref(entity) => {
+            json!({"type": "string", "pattern": ULID, "x-references": entity.as_str()})
+        }
         Ty::Members => {
             json!({"type": "array", "items": {"type": "string", "pattern": ULID, "x-references": "member"}, "maxItems": 50})
         }
         Ty::Refs(entity) => {
-            json!({"type": "array", "items": {"type": "string", "pattern": ULID, "x-references": entity}, "maxItems": 50})
+            json!({"type": "array", "items": {"type": "string", "pattern": ULID, "x-references": entity.as_str()}, "maxItems": 50})
         }
         Ty::Record => {
             json!({"type": "string", "pattern": "^[a-z_]+:[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$",

@@ -7,9 +7,10 @@ use super::routes::HandlerResult;
 use super::{ApiError, Request, Response, json_body, json_response};
 use crate::Ctx;
 use crate::app::records::query::{self, ListQuery};
+use crate::app::records::rows::{self, Attrs};
 use crate::app::records::spec;
-use crate::app::records::store::{self, Attrs};
 use crate::app::records::{Kind, contacts, enquiries, kinds, timeline};
+use crate::app::records::{cascade, write};
 use crate::app::tenancy::BrandScope;
 use http::StatusCode;
 use lambda_http::RequestExt;
@@ -138,12 +139,12 @@ pub async fn list<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> Ha
 pub async fn create<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let mut body: Attrs = json_body(&req)?;
     body.remove("version");
-    let record = store::create(ctx, &scope, R::KIND, body, &client(&req)).await?;
+    let record = write::create(ctx, &scope, R::KIND, body, &client(&req)).await?;
     record_response(StatusCode::CREATED, &record)
 }
 
 pub async fn get<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
-    let record = store::get(ctx, &scope, R::KIND, &path_id(&req)).await?;
+    let record = rows::get(ctx, &scope, R::KIND, &path_id(&req)).await?;
     record_response(StatusCode::OK, &record)
 }
 
@@ -151,7 +152,7 @@ pub async fn update<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> 
     let mut body: Attrs = json_body(&req)?;
     let expected =
         expected_version(&req, Some(&mut body))?.ok_or(ApiError::PreconditionRequired)?;
-    let record = store::update(
+    let record = write::update(
         ctx,
         &scope,
         R::KIND,
@@ -166,7 +167,7 @@ pub async fn update<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> 
 
 pub async fn delete<R: Resource>(ctx: &Ctx, scope: BrandScope, req: Request) -> HandlerResult {
     let expected = expected_version(&req, None)?;
-    store::delete(
+    cascade::delete(
         ctx,
         &scope,
         R::KIND,

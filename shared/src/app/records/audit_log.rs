@@ -1,7 +1,7 @@
 //! Reading the brand's audit trail: per record (GSI1), per actor (GSI2) or by time (the
 //! month partitions), newest first. Audit ids are ULIDs, so a time range is a key range.
 
-use super::store::RecordError;
+use super::error::RecordError;
 use crate::Ctx;
 use crate::app::brand_table::BrandItem;
 use crate::app::tenancy::BrandScope;

@@ -9,13 +9,14 @@
 //! after a failure picks up where it stopped.
 
 use super::audit;
-use super::kinds::{self, FILE, PROJECT};
-use super::spec::Kind;
-use super::spec::Ty;
-use super::store::{self, Attrs, RecordError, commit, deletion, text};
+use super::error::RecordError;
+use super::kinds;
+use super::rows::{self, load};
+use super::spec::{Entity, Kind, OnDelete, Ty};
+use super::write::{commit, deletion, write_service_change};
 use crate::Ctx;
 use crate::app::auth::Client;
-use crate::app::brand_table::{BrandItem, BrandWrite};
+use crate::app::brand_table::BrandItem;
 use crate::app::tenancy::BrandScope;
 use crate::keys;
 use crate::ports::{Condition, Index, Update};
@@ -29,19 +30,9 @@ pub async fn before_delete(
     id: &str,
     client: &Client,
 ) -> Result<(), RecordError> {
-    if kind.entity == "stage" {
-        let in_use = store::scan(ctx, scope, &PROJECT)
-            .await?
-            .iter()
-            .any(|p| text(&p.attrs, "stage_id") == Some(id));
-        if in_use {
-            return Err(RecordError::InUse(
-                "projects are in this stage: move them to another stage first".into(),
-            ));
-        }
-    }
+    refuse_if_held(ctx, scope, kind, id).await?;
     if kind.attachable {
-        for item in store::attached(ctx, scope, &format!("{}:{id}", kind.entity)).await? {
+        for item in rows::attached(ctx, scope, &format!("{}:{id}", kind.entity)).await? {
             let Some(k) = kinds::ALL
                 .iter()
                 .find(|k| item.key.sk().starts_with(k.prefix))
@@ -53,6 +44,42 @@ pub async fn before_delete(
         }
     }
     unlink(ctx, scope, kind, id, client).await
+}
+
+/// Refuses the delete while a reference that keeps its record ([`OnDelete::Refuse`]) names it:
+/// a pipeline stage still holding projects.
+async fn refuse_if_held(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    kind: &Kind,
+    id: &str,
+) -> Result<(), RecordError> {
+    for other in kinds::ALL {
+        for f in other.fields {
+            let OnDelete::Refuse(reason) = f.on_delete else {
+                continue;
+            };
+            if !references(f.ty, kind.entity) {
+                continue;
+            }
+            let held = rows::scan(ctx, scope, other)
+                .await?
+                .iter()
+                .any(|r| match r.get(f.name) {
+                    Some(Value::String(s)) => s == id,
+                    Some(Value::Array(ids)) => ids.iter().any(|v| v.as_str() == Some(id)),
+                    _ => false,
+                });
+            if held {
+                return Err(RecordError::InUse(reason.into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn references(ty: Ty, entity: Entity) -> bool {
+    matches!(ty, Ty::Ref(e) | Ty::Refs(e) if e == entity)
 }
 
 /// Removes `id` from every field that references records of `kind`.
@@ -79,12 +106,12 @@ pub async fn repoint(
         let fields: Vec<_> = other
             .fields
             .iter()
-            .filter(|f| matches!(f.ty, Ty::Ref(e) | Ty::Refs(e) if e == kind.entity))
+            .filter(|f| references(f.ty, kind.entity))
             .collect();
         if fields.is_empty() {
             continue;
         }
-        for item in store::scan(ctx, scope, other).await? {
+        for item in rows::scan(ctx, scope, other).await? {
             let mut attrs = item.attrs.clone();
             let mut touched = false;
             for f in &fields {
@@ -122,58 +149,8 @@ pub async fn repoint(
     Ok(())
 }
 
-/// Writes a change the service makes (not a client's body) with its audit record.
-pub async fn write_service_change(
-    ctx: &Ctx,
-    scope: &BrandScope,
-    kind: &Kind,
-    item: &BrandItem,
-    attrs: Attrs,
-    client: &Client,
-    action: &str,
-) -> Result<(), RecordError> {
-    commit(
-        ctx,
-        scope,
-        service_change(ctx, scope, kind, item, attrs, client, action),
-    )
-    .await
-}
-
-/// The writes of a change the service makes: the record at its next version (on condition
-/// it is still at the read one) and the audit record.
-pub fn service_change(
-    ctx: &Ctx,
-    scope: &BrandScope,
-    kind: &Kind,
-    item: &BrandItem,
-    mut attrs: Attrs,
-    client: &Client,
-    action: &str,
-) -> Vec<BrandWrite> {
-    let id = kind.id_of(item.key.sk());
-    let version = item.version().unwrap_or(0);
-    let changes = store::changes(kind, &item.attrs, &attrs);
-    attrs.insert("version".into(), Value::from(version + 1));
-    attrs.insert(
-        "updated_at".into(),
-        Value::from(ctx.clock.now().to_rfc3339()),
-    );
-    let mut next = BrandItem {
-        key: item.key.clone(),
-        attrs,
-    };
-    store::index(&mut next, kind);
-    vec![
-        BrandWrite::Put {
-            item: next,
-            condition: Condition::VersionEquals(version),
-        },
-        audit::audit(ctx, scope, action, kind.entity, id, &changes, client),
-    ]
-}
-
-/// After a record is gone: its file bytes, and the values in its audit trail.
+/// After a record is gone: what its kind takes with it (a file's bytes), and the values in
+/// its audit trail.
 pub async fn after_delete(
     ctx: &Ctx,
     scope: &BrandScope,
@@ -181,10 +158,10 @@ pub async fn after_delete(
     item: &BrandItem,
 ) -> Result<(), RecordError> {
     let id = kind.id_of(item.key.sk());
-    if kind.entity == FILE.entity {
-        scope.blobs(ctx).delete(&keys::brand::file(id)).await?;
+    if let Some(on_deleted) = kind.hooks.on_deleted {
+        on_deleted(ctx, scope, id).await?;
     }
-    erase_audit_values(ctx, scope, kind.entity, id).await
+    erase_audit_values(ctx, scope, kind.entity.as_str(), id).await
 }
 
 /// Keeps who changed which field and when, and drops what the values were.
@@ -228,4 +205,31 @@ async fn erase_audit_values(
         }
     }
     Ok(())
+}
+
+/// Deletes a record (P24), with `expected`, only if it is still at that version. What hangs
+/// off it goes first (see this module), so a retry after a failure finishes the job.
+pub async fn delete(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    kind: &Kind,
+    id: &str,
+    expected: Option<u64>,
+    client: &Client,
+) -> Result<(), RecordError> {
+    let current = load(ctx, scope, kind, id).await?;
+    scope.require(kind.write)?;
+    let version = current.version().unwrap_or(0);
+    if expected.is_some_and(|e| e != version) {
+        return Err(RecordError::Stale { current: version });
+    }
+    let id = kind.id_of(current.key.sk()).to_owned();
+    before_delete(ctx, scope, kind, &id, client).await?;
+    commit(
+        ctx,
+        scope,
+        deletion(ctx, scope, kind, &current, client, "delete"),
+    )
+    .await?;
+    after_delete(ctx, scope, kind, &current).await
 }

@@ -3,8 +3,10 @@
 
 use super::audit;
 use super::cascade::repoint;
+use super::error::RecordError;
 use super::kinds::{CONTACT, FILE, NOTE, TASK};
-use super::store::{self, Attrs, RecordError, commit, load, view, visible};
+use super::rows::{self, Attrs, load, view, visible};
+use super::write::{self, commit};
 use crate::Ctx;
 use crate::app::auth::Client;
 use crate::app::brand_table::{BrandItem, BrandWrite};
@@ -52,8 +54,8 @@ pub async fn duplicates(
     let found = duplicates_of(
         ctx,
         scope,
-        store::text(&item.attrs, "email"),
-        store::text(&item.attrs, "phone"),
+        rows::text(&item.attrs, "email"),
+        rows::text(&item.attrs, "phone"),
         Some(CONTACT.id_of(item.key.sk())),
     )
     .await?;
@@ -93,7 +95,7 @@ pub async fn merge(
     // failure completes the merge.
     let from = format!("contact:{sid}");
     let to = format!("contact:{tid}");
-    for item in store::attached(ctx, scope, &from).await? {
+    for item in rows::attached(ctx, scope, &from).await? {
         let Some(kind) = [&NOTE, &TASK, &FILE]
             .into_iter()
             .find(|k| item.key.sk().starts_with(k.prefix))
@@ -102,8 +104,7 @@ pub async fn merge(
         };
         let mut attrs = item.attrs.clone();
         attrs.insert("record".into(), to.as_str().into());
-        super::cascade::write_service_change(ctx, scope, kind, &item, attrs, client, "merge")
-            .await?;
+        write::write_service_change(ctx, scope, kind, &item, attrs, client, "merge").await?;
     }
     repoint(ctx, scope, &CONTACT, &sid, Some(&tid), client).await?;
 
@@ -140,22 +141,30 @@ pub async fn merge(
     merged.push(sid.as_str().into());
     merged.extend(list(&source.attrs, "merged_ids"));
     attrs.insert("merged_ids".into(), Value::Array(merged));
-    let changes = store::changes(&CONTACT, &target.attrs, &attrs);
+    let changes = write::changes(&CONTACT, &target.attrs, &attrs);
     attrs.insert("updated_at".into(), ctx.clock.now().to_rfc3339().into());
     attrs.insert("version".into(), Value::from(version + 1));
     let mut item = BrandItem {
         key: target.key.clone(),
         attrs,
     };
-    store::index(&mut item, &CONTACT);
+    write::index(&mut item, &CONTACT);
     let mut writes = vec![
         BrandWrite::Put {
             item: item.clone(),
             condition: Condition::VersionEquals(version),
         },
-        audit::audit(ctx, scope, "merge", CONTACT.entity, &tid, &changes, client),
+        audit::audit(
+            ctx,
+            scope,
+            "merge",
+            CONTACT.entity.as_str(),
+            &tid,
+            &changes,
+            client,
+        ),
     ];
-    writes.extend(store::deletion(
+    writes.extend(write::deletion(
         ctx, scope, &CONTACT, &source, client, "merge",
     ));
     commit(ctx, scope, writes).await?;

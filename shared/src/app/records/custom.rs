@@ -4,9 +4,10 @@
 //! and takes no new ones (it can still be cleared); removing a select option leaves the
 //! records that hold it as they are.
 
+use super::error::RecordError;
 use super::kinds::CUSTOM_FIELD;
+use super::rows::{Attrs, scan, text};
 use super::spec::{self, Issue, Kind, Ty};
-use super::store::{Attrs, RecordError, scan, text};
 use crate::Ctx;
 use crate::app::brand_table::BrandItem;
 use crate::app::tenancy::BrandScope;
@@ -27,7 +28,7 @@ pub async fn definitions(
     Ok(scan(ctx, scope, &CUSTOM_FIELD)
         .await?
         .into_iter()
-        .filter(|d| text(&d.attrs, "entity") == Some(kind.entity))
+        .filter(|d| text(&d.attrs, "entity") == Some(kind.entity.as_str()))
         .collect())
 }
 

@@ -1,9 +1,10 @@
 //! Converting an enquiry into a project, in one transaction: the project is created (linked
 //! to the enquiry, its contact and its owner) and the enquiry becomes `converted`.
 
-use super::cascade::service_change;
+use super::error::RecordError;
 use super::kinds::{ENQUIRY, PROJECT};
-use super::store::{self, Attrs, RecordError, commit, load, text, view};
+use super::rows::{Attrs, load, text, view};
+use super::write::{self, commit, service_change};
 use crate::Ctx;
 use crate::app::auth::Client;
 use crate::app::tenancy::BrandScope;
@@ -59,7 +60,7 @@ pub async fn convert(
     let mut preset = Attrs::new();
     preset.insert("enquiry_id".into(), enquiry_id.into());
     let created =
-        store::prepare_create(ctx, scope, &PROJECT, project, preset, client, "convert").await?;
+        write::prepare_create(ctx, scope, &PROJECT, project, preset, client, "convert").await?;
     let project_id = PROJECT.id_of(created.item.key.sk()).to_owned();
     let mut attrs = enquiry.attrs.clone();
     attrs.insert("status".into(), "converted".into());

@@ -3,8 +3,9 @@
 //! store, updating the job's progress as it goes. The file is then downloadable by the roles
 //! that may export, through a short-lived link (S3) or through the API (locally).
 
+use super::error::RecordError;
 use super::kinds;
-use super::store::{self, RecordError, text};
+use super::rows::{self, text};
 use crate::Ctx;
 use crate::app::auth::Client;
 use crate::app::brand_table::{BrandItem, BrandWrite};
@@ -225,10 +226,10 @@ pub async fn run(ctx: &Ctx, message: &ExportMessage) -> Result<(), RecordError> 
     let mut records = serde_json::Map::new();
     let mut count = 0u64;
     for (i, kind) in kinds::ALL.iter().enumerate() {
-        let items: Vec<Value> = store::scan(ctx, &scope, kind)
+        let items: Vec<Value> = rows::scan(ctx, &scope, kind)
             .await?
             .iter()
-            .map(|item| store::view(kind, item))
+            .map(|item| rows::view(kind, item))
             .collect();
         count += items.len() as u64;
         records.insert(kind.plural.replace('/', "_"), Value::Array(items));

@@ -3,8 +3,10 @@
 //! other). Only common document and image types are taken, and their first bytes must agree
 //! with the type they claim.
 
+use super::error::RecordError;
 use super::kinds::FILE;
-use super::store::{self, Attrs, RecordError, commit, load, view};
+use super::rows::{Attrs, load, view};
+use super::write::{self, commit};
 use crate::Ctx;
 use crate::app::auth::Client;
 use crate::app::tenancy::BrandScope;
@@ -100,7 +102,7 @@ pub async fn upload(
         preset.insert("record".into(), stored);
     }
     let prepared =
-        store::prepare_create(ctx, scope, &FILE, input, preset, client, "upload").await?;
+        write::prepare_create(ctx, scope, &FILE, input, preset, client, "upload").await?;
     let id = FILE.id_of(prepared.item.key.sk()).to_owned();
     let key = crate::keys::brand::file(&id);
     let blobs = scope.blobs(ctx);

@@ -2,7 +2,7 @@
 //!
 //! A plain list (no filter, sort or search, by a caller who sees every record) pages the
 //! table directly in creation order. Anything else reads the brand's records of that kind
-//! (at most [`MAX_SCAN`], a bound far above a studio's book) and filters, sorts and pages
+//! (at most [`rows::MAX_SCAN`], a bound far above a studio's book) and filters, sorts and pages
 //! them in memory with a keyset cursor, so pages are always full and stable under writes.
 //! The filters a kind takes follow from its fields:
 //! - `<field>=<value>`: equality; for lists (tags, members, ids), "contains";
@@ -12,8 +12,9 @@
 //! - `q`: case-insensitive text in the kind's searchable fields (and phone digits);
 //! - `sort=<field>` or `sort=-<field>` (descending).
 
+use super::error::RecordError;
+use super::rows::{self, Attrs, view, visible};
 use super::spec::{Kind, Ty};
-use super::store::{self, Attrs, RecordError, view, visible};
 use crate::Ctx;
 use crate::app::tenancy::BrandScope;
 use crate::domain::Permission;
@@ -25,7 +26,6 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 /// The most records one list reads.
-pub const MAX_SCAN: usize = 50_000;
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 100;
 
@@ -361,8 +361,8 @@ pub async fn list(
     query: ListQuery,
 ) -> Result<(Vec<Value>, Option<String>), RecordError> {
     scope.require(Permission::WriteAssignedRecords)?;
-    if kind.entity == "stage" {
-        super::pipeline::stages(ctx, scope).await?;
+    if let Some(seed) = kind.hooks.seed {
+        seed(ctx, scope).await?;
     }
     let sees_all = scope.role().can(Permission::WriteAllRecords);
     if query.plain() && sees_all && !query.cursor.as_deref().is_some_and(|c| c.starts_with("s.")) {
@@ -382,7 +382,7 @@ pub async fn list(
         .sort
         .clone()
         .unwrap_or_else(|| ("id".to_owned(), false));
-    let scanned = store::scan(ctx, scope, kind).await?;
+    let scanned = rows::scan(ctx, scope, kind).await?;
     // Filter and rank on stored attributes; only the page returned is turned into views.
     let mut items: Vec<(Option<Rank>, &str, &crate::app::brand_table::BrandItem)> = scanned
         .iter()

@@ -2,9 +2,115 @@
 //! description drives validation, storage, filters, sorting, CSV columns and the OpenAPI
 //! schema, so they cannot drift apart.
 
+pub use super::error::Issue;
+use super::error::RecordError;
+use crate::Ctx;
+use crate::app::tenancy::BrandScope;
 use crate::domain::{Email, Permission, Phone, UserId};
+use crate::keys::BrandPart;
+use crate::ports::Index;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
+
+/// A record's attributes as stored: its fields, `custom`, and the meta attributes.
+pub type Attrs = Map<String, Value>;
+
+/// The kinds of record, as audit records, `<entity>:<id>` references and custom field
+/// definitions name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    Contact,
+    Company,
+    Enquiry,
+    Project,
+    Task,
+    Note,
+    File,
+    Stage,
+    CustomField,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 9] = [
+        Entity::Contact,
+        Entity::Company,
+        Entity::Enquiry,
+        Entity::Project,
+        Entity::Task,
+        Entity::Note,
+        Entity::File,
+        Entity::Stage,
+        Entity::CustomField,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Entity::Contact => "contact",
+            Entity::Company => "company",
+            Entity::Enquiry => "enquiry",
+            Entity::Project => "project",
+            Entity::Task => "task",
+            Entity::Note => "note",
+            Entity::File => "file",
+            Entity::Stage => "stage",
+            Entity::CustomField => "custom_field",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Entity> {
+        Entity::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Values a new record of a kind starts with, added to what the generic defaults set.
+pub type Defaults =
+    for<'a> fn(&'a Ctx, &'a BrandScope, &'a mut Attrs) -> BoxFuture<'a, Result<(), RecordError>>;
+/// Brand data a kind needs before any of its records is read.
+pub type Seed = for<'a> fn(&'a Ctx, &'a BrandScope) -> BoxFuture<'a, Result<(), RecordError>>;
+/// What goes with a record once its row is gone (a file's bytes), given its id.
+pub type OnDeleted =
+    for<'a> fn(&'a Ctx, &'a BrandScope, &'a str) -> BoxFuture<'a, Result<(), RecordError>>;
+/// What the service keeps on every write: `(before, after, now, actor)`.
+pub type Keep = fn(&Attrs, &mut Attrs, &str, &str);
+/// Index entries a record is found by, besides its attachment: `(index, partition)`.
+pub type Indexes = fn(&Attrs) -> Vec<(Index, BrandPart)>;
+
+/// What a kind does beyond what its fields say. Each kind's own module (`kinds::*`) fills in
+/// its hooks; generic record code only calls them.
+#[derive(Debug, Clone, Copy)]
+pub struct Hooks {
+    pub defaults: Option<Defaults>,
+    pub keep: Option<Keep>,
+    pub indexes: Option<Indexes>,
+    pub seed: Option<Seed>,
+    pub on_deleted: Option<OnDeleted>,
+}
+
+impl Hooks {
+    pub const NONE: Hooks = Hooks {
+        defaults: None,
+        keep: None,
+        indexes: None,
+        seed: None,
+        on_deleted: None,
+    };
+}
+
+/// What deleting a record does to another record's reference to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// The reference is cleared, as an audited change of the referring record.
+    Clear,
+    /// The delete is refused (409) while any record holds the reference, with this reason.
+    Refuse(&'static str),
+}
 
 /// A field's type, and so what a write must hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,8 +142,8 @@ pub enum Ty {
     Member,
     Members,
     /// The id of one of the brand's records of this entity.
-    Ref(&'static str),
-    Refs(&'static str),
+    Ref(Entity),
+    Refs(Entity),
     /// Any record that takes attachments, as `<entity>:<id>`.
     Record,
     /// A nested object of optional fields.
@@ -63,6 +169,8 @@ pub struct Field {
     pub required: bool,
     pub writable: Writable,
     pub doc: &'static str,
+    /// For references: what deleting the record named does to this field.
+    pub on_delete: OnDelete,
 }
 
 impl Field {
@@ -73,7 +181,13 @@ impl Field {
             required: false,
             writable: Writable::Always,
             doc,
+            on_delete: OnDelete::Clear,
         }
+    }
+    /// A reference that keeps the record it names: deleting that record is refused.
+    pub const fn refuses_delete(mut self, reason: &'static str) -> Self {
+        self.on_delete = OnDelete::Refuse(reason);
+        self
     }
     pub const fn required(mut self) -> Self {
         self.required = true;
@@ -105,8 +219,8 @@ pub enum Visibility {
 /// A kind of record.
 #[derive(Debug)]
 pub struct Kind {
-    /// The entity name used in audit records and `<entity>:<id>` references.
-    pub entity: &'static str,
+    /// The entity used in audit records and `<entity>:<id>` references.
+    pub entity: Entity,
     /// The route segment and export name.
     pub plural: &'static str,
     /// The schema name in the OpenAPI document.
@@ -129,6 +243,8 @@ pub struct Kind {
     /// Rules between fields, checked on the record as it will be stored and stated in the
     /// OpenAPI document.
     pub rules: &'static [Rule],
+    /// What the kind does beyond its fields (defaults, kept values, indexes, seed data).
+    pub hooks: Hooks,
 }
 
 /// A rule between fields of one record.
@@ -208,22 +324,6 @@ impl Kind {
     /// The id in a record's sort key.
     pub fn id_of<'a>(&self, sk: &'a str) -> &'a str {
         sk.strip_prefix(self.prefix).unwrap_or(sk)
-    }
-}
-
-/// A validation failure, named by field (`custom.<id>` for custom fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issue {
-    pub field: String,
-    pub message: String,
-}
-
-impl Issue {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
     }
 }
 

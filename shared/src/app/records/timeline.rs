@@ -2,10 +2,11 @@
 //! stage changes, and a contact's enquiries and projects, newest first. Emails and calendar
 //! events join it with their issues.
 
+use super::error::RecordError;
+use super::kinds::stage;
 use super::kinds::{self, CONTACT, ENQUIRY, PROJECT};
-use super::pipeline;
+use super::rows::{self, load, text, visible};
 use super::spec::Kind;
-use super::store::{self, RecordError, load, text, visible};
 use crate::Ctx;
 use crate::app::tenancy::BrandScope;
 use serde::Serialize;
@@ -28,11 +29,11 @@ pub struct TimelineEntry {
     pub by: Option<String>,
 }
 
-fn summary_of(kind: &Kind, attrs: &store::Attrs) -> String {
+fn summary_of(kind: &Kind, attrs: &rows::Attrs) -> String {
     let first = ["title", "name", "body", "event_type"]
         .iter()
         .find_map(|f| text(attrs, f))
-        .unwrap_or(kind.entity);
+        .unwrap_or(kind.entity.as_str());
     first.chars().take(140).collect()
 }
 
@@ -54,16 +55,16 @@ pub async fn timeline(
         by: text(&item.attrs, "created_by").map(str::to_owned),
     };
     let mut out = vec![entry(kind, &record, "created")];
-    for item in store::attached(ctx, scope, &format!("{}:{id}", kind.entity)).await? {
+    for item in rows::attached(ctx, scope, &format!("{}:{id}", kind.entity)).await? {
         if let Some(k) = kinds::ALL
             .iter()
             .find(|k| item.key.sk().starts_with(k.prefix))
         {
-            out.push(entry(k, &item, k.entity));
+            out.push(entry(k, &item, k.entity.as_str()));
         }
     }
     if kind.entity == PROJECT.entity {
-        let names: HashMap<String, String> = pipeline::stages(ctx, scope)
+        let names: HashMap<String, String> = stage::stages(ctx, scope)
             .await?
             .iter()
             .map(|s| {
@@ -102,14 +103,14 @@ pub async fn timeline(
         }
     }
     if kind.entity == CONTACT.entity {
-        for item in store::scan(ctx, scope, &ENQUIRY).await? {
+        for item in rows::scan(ctx, scope, &ENQUIRY).await? {
             if text(&item.attrs, "contact_id") == Some(id.as_str())
                 && visible(scope, &ENQUIRY, &item.attrs)
             {
                 out.push(entry(&ENQUIRY, &item, "enquiry"));
             }
         }
-        for item in store::scan(ctx, scope, &PROJECT).await? {
+        for item in rows::scan(ctx, scope, &PROJECT).await? {
             let linked = item
                 .get("contact_ids")
                 .and_then(Value::as_array)

@@ -8,9 +8,11 @@
 //! run cut short can be repeated: rows already imported are then duplicates, and skipped.
 
 use super::custom;
+use super::error::RecordError;
 use super::kinds::{self, CONTACT, CUSTOM_FIELD};
+use super::rows::{self, Attrs, text};
 use super::spec::{self, Kind, Ty, Writable};
-use super::store::{self, Attrs, Lookups, RecordError, text};
+use super::write::{self, Lookups};
 use crate::Ctx;
 use crate::app::auth::Client;
 use crate::app::brand_table::{BrandItem, BrandWrite};
@@ -195,10 +197,10 @@ pub async fn import_contacts(
     let mut by_phone: HashMap<String, (Option<String>, Option<usize>)> = HashMap::new();
     // Only contacts the caller may see count as duplicates: the report must not reveal the
     // ids (or the existence) of contacts hidden from a team member.
-    for c in store::scan(ctx, scope, kind)
+    for c in rows::scan(ctx, scope, kind)
         .await?
         .into_iter()
-        .filter(|c| store::visible(scope, kind, &c.attrs))
+        .filter(|c| rows::visible(scope, kind, &c.attrs))
     {
         let id = kind.id_of(c.key.sk()).to_owned();
         if let Some(e) = text(&c.attrs, "email") {
@@ -239,7 +241,7 @@ pub async fn import_contacts(
         };
         input.entry("source").or_insert_with(|| "import".into());
         let id = crate::domain::new_id(ctx.clock.as_ref()).to_string();
-        let prepared = match store::prepare_create_with_id(
+        let prepared = match write::prepare_create_with_id(
             ctx,
             scope,
             kind,
@@ -307,7 +309,7 @@ pub async fn import_contacts(
     }
     report.skipped_invalid = invalid_rows;
     for chunk in ready.chunks(ROWS_PER_TRANSACTION) {
-        store::commit(ctx, scope, chunk.iter().flatten().cloned().collect()).await?;
+        write::commit(ctx, scope, chunk.iter().flatten().cloned().collect()).await?;
         report.created += chunk.len();
     }
     report.committed = true;
@@ -548,8 +550,8 @@ pub async fn export_csv(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<St
         |e: csv::Error| RecordError::Store(crate::ports::StoreError::Invalid(e.to_string()));
     out.write_record(columns.iter().map(|(h, _)| h.as_str()))
         .map_err(internal)?;
-    for item in store::scan(ctx, scope, kind).await? {
-        let v = store::view(kind, &item);
+    for item in rows::scan(ctx, scope, kind).await? {
+        let v = rows::view(kind, &item);
         out.write_record(columns.iter().map(|(_, get)| guard(cell(get(&v).as_ref()))))
             .map_err(internal)?;
     }

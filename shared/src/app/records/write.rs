@@ -1,142 +1,26 @@
-//! Create, read, update and delete for every kind of record, driven by its [`Kind`]. Every
-//! write checks the version it was made against and commits its audit record in the same
-//! transaction (P22); every read and write goes through the caller's [`BrandScope`] (P01).
+//! Validating and writing records: a create or change body applied and checked against its
+//! [`Kind`] (fields, rules, custom fields, references, the kind's hooks), then committed
+//! with its audit record in one transaction that checks the version it was made against
+//! (P22). Every read and write goes through the caller's [`BrandScope`] (P01).
 
 use super::audit::{self, FieldChange};
 use super::custom;
+use super::error::RecordError;
 use super::kinds;
-use super::spec::{self, Issue, Kind, Ty, Visibility, Writable};
+use super::rows::{Attrs, key, load, text, view, visible};
+use super::spec::{self, Entity, Issue, Kind, Ty, Visibility, Writable};
 use crate::Ctx;
-use crate::app::auth::{AuthError, Client};
+use crate::app::auth::Client;
 use crate::app::brand_table::{BrandItem, BrandWrite};
-use crate::app::tenancy::{BrandScope, ScopeError, membership};
+use crate::app::tenancy::{BrandScope, membership};
 use crate::domain::{Permission, UserId};
 use crate::keys::{self, BrandKey};
-use crate::ports::{BlobsError, Condition, Index, StoreError};
-use serde_json::{Map, Value};
+use crate::ports::{Condition, Index, StoreError};
+use serde_json::Value;
 use std::collections::HashMap;
 
-pub type Attrs = Map<String, Value>;
-
-/// Attributes every record carries besides its fields.
-pub const META: &[&str] = &["created_at", "updated_at", "created_by", "version"];
 /// Validation issues reported for one write, at most.
 pub const MAX_ISSUES: usize = 50;
-
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    #[error("no such record")]
-    NotFound,
-    #[error("the record changed: now version {current}")]
-    Stale { current: u64 },
-    #[error("invalid record")]
-    Invalid(Vec<Issue>),
-    #[error("{0}")]
-    InUse(String),
-    #[error("{0}")]
-    BadQuery(String),
-    #[error(transparent)]
-    Scope(#[from] ScopeError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Blobs(#[from] BlobsError),
-}
-
-impl RecordError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        RecordError::Invalid(vec![Issue::new(field, message)])
-    }
-}
-
-impl From<AuthError> for RecordError {
-    fn from(e: AuthError) -> Self {
-        RecordError::Scope(ScopeError::Auth(e))
-    }
-}
-
-impl From<crate::domain::Invalid> for RecordError {
-    fn from(e: crate::domain::Invalid) -> Self {
-        RecordError::invalid(e.field, e.message)
-    }
-}
-
-/// The key of record `id` of `kind`, in the brand of whichever handle it is used with.
-pub fn key(kind: &Kind, id: &str) -> BrandKey {
-    keys::brand::record(kind.prefix, id)
-}
-
-pub fn text<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
-    attrs.get(name).and_then(Value::as_str)
-}
-
-/// The record as the API shows it: id, every field (null when unset), custom values, meta.
-pub fn view(kind: &Kind, item: &BrandItem) -> Value {
-    let mut out = Map::new();
-    out.insert("id".into(), Value::from(kind.id_of(item.key.sk())));
-    for f in kind.fields {
-        let v = item.attrs.get(f.name).cloned().unwrap_or(match f.ty {
-            Ty::Tags | Ty::Strings | Ty::Members | Ty::Refs(_) | Ty::StageHistory => {
-                Value::Array(vec![])
-            }
-            _ => Value::Null,
-        });
-        out.insert(f.name.into(), v);
-    }
-    if kind.custom_fields {
-        out.insert(
-            "custom".into(),
-            item.attrs
-                .get("custom")
-                .cloned()
-                .unwrap_or_else(|| Value::Object(Map::new())),
-        );
-    }
-    for m in ["created_at", "updated_at", "created_by"] {
-        out.insert(m.into(), item.attrs.get(m).cloned().unwrap_or(Value::Null));
-    }
-    out.insert("version".into(), Value::from(item.version().unwrap_or(0)));
-    Value::Object(out)
-}
-
-/// Whether the scope may see this record.
-pub fn visible(scope: &BrandScope, kind: &Kind, attrs: &Attrs) -> bool {
-    if scope.role().can(Permission::WriteAllRecords) {
-        return true;
-    }
-    let me = scope.user().map(UserId::to_string);
-    let me = me.as_deref();
-    match kind.visibility {
-        Visibility::Everyone => true,
-        Visibility::Owner(f) => me.is_some() && text(attrs, f) == me,
-        Visibility::Assignees(f) => attrs
-            .get(f)
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|v| v.as_str() == me && me.is_some())),
-        Visibility::Author => text(attrs, "created_by") == Some(scope.actor().label().as_str()),
-    }
-}
-
-/// Reads a record the scope may see.
-pub async fn load(
-    ctx: &Ctx,
-    scope: &BrandScope,
-    kind: &Kind,
-    id: &str,
-) -> Result<BrandItem, RecordError> {
-    scope.require(Permission::WriteAssignedRecords)?;
-    let id = ulid::Ulid::from_string(id).map_err(|_| RecordError::NotFound)?;
-    let item = scope
-        .table(ctx)
-        .get(&key(kind, &id.to_string()))
-        .await?
-        .ok_or(RecordError::NotFound)?;
-    if visible(scope, kind, &item.attrs) {
-        Ok(item)
-    } else {
-        Err(RecordError::NotFound)
-    }
-}
 
 /// Applies a create or change body onto `attrs`: unknown, read-only and fixed fields are
 /// refused, values are checked and normalised, `null` clears. Returns the member and record
@@ -233,12 +117,14 @@ async fn check_references(
                     let user = UserId::parse(&id)?;
                     membership(ctx, scope.brand(), &user).await?.is_some()
                 }
-                Ty::Ref(entity) | Ty::Refs(entity) => exists(ctx, scope, entity, &id).await?,
+                Ty::Ref(entity) | Ty::Refs(entity) => {
+                    exists(ctx, scope, kinds::of(entity), &id).await?
+                }
                 Ty::Record => {
                     let (entity, rid) =
                         spec::parse_record_ref(&id).map_err(|m| RecordError::invalid(f.name, m))?;
-                    match kinds::by_entity(&entity).filter(|k| k.attachable) {
-                        Some(k) => exists(ctx, scope, k.entity, &rid).await?,
+                    match kinds::by_name(&entity).filter(|k| k.attachable) {
+                        Some(k) => exists(ctx, scope, k, &rid).await?,
                         None => false,
                     }
                 }
@@ -266,15 +152,7 @@ fn ids_in(ty: Ty, v: &Value) -> Vec<String> {
     }
 }
 
-async fn exists(
-    ctx: &Ctx,
-    scope: &BrandScope,
-    entity: &str,
-    id: &str,
-) -> Result<bool, RecordError> {
-    let Some(kind) = kinds::by_entity(entity) else {
-        return Ok(false);
-    };
+async fn exists(ctx: &Ctx, scope: &BrandScope, kind: &Kind, id: &str) -> Result<bool, RecordError> {
     Ok(scope
         .table(ctx)
         .get(&key(kind, id))
@@ -282,7 +160,7 @@ async fn exists(
         .is_some_and(|i| visible(scope, kind, &i.attrs)))
 }
 
-/// The kind's rules between fields, and what the service keeps (stage history, done time).
+/// The kind's rules between fields, and what the service keeps (its `keep` hook).
 fn rules(
     kind: &Kind,
     before: &Attrs,
@@ -292,34 +170,8 @@ fn rules(
     issues: &mut Vec<Issue>,
 ) {
     issues.extend(kind.rules.iter().filter_map(|r| r.broken_by(after)));
-    match kind.entity {
-        "project" => {
-            let (was, is) = (text(before, "stage_id"), text(after, "stage_id"));
-            if was != is
-                && let Some(is) = is
-            {
-                let entry = serde_json::json!({
-                    "stage_id": is, "from_stage_id": was, "at": now, "by": actor,
-                });
-                let mut history = after
-                    .get("stage_history")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                history.push(entry);
-                after.insert("stage_history".into(), Value::Array(history));
-            }
-        }
-        "task" => {
-            let done = after.get("done").and_then(Value::as_bool) == Some(true);
-            let was = before.get("done").and_then(Value::as_bool) == Some(true);
-            if done && !was {
-                after.insert("done_at".into(), Value::from(now));
-            } else if !done {
-                after.remove("done_at");
-            }
-        }
-        _ => {}
+    if let Some(keep) = kind.hooks.keep {
+        keep(before, after, now, actor);
     }
 }
 
@@ -339,24 +191,19 @@ fn stays_visible(scope: &BrandScope, kind: &Kind, attrs: &Attrs, issues: &mut Ve
     ));
 }
 
-/// Puts a record in its indexes: contacts by email (GSI1) and phone (GSI2), attachments by
-/// the record they are on (GSI1).
+/// Puts a record in its indexes: the kind's own (its `indexes` hook: contacts by email and
+/// phone), and attachments by the record they are on (GSI1).
 pub(crate) fn index(item: &mut BrandItem, kind: &Kind) {
     item.clear_indexes();
     let sk = item.key.sk().to_owned();
-    let email = text(&item.attrs, "email").map(keys::brand::contacts_by_email);
-    let phone = text(&item.attrs, "phone").map(keys::brand::contacts_by_phone);
-    let on = text(&item.attrs, "record").map(keys::brand::attached_to);
-    if kind.entity == "contact" {
-        if let Some(part) = email {
-            keys::index_in_brand(item, Index::Gsi1, &part, &sk);
-        }
-        if let Some(part) = phone {
-            keys::index_in_brand(item, Index::Gsi2, &part, &sk);
-        }
-    }
-    if let Some(part) = on {
-        keys::index_in_brand(item, Index::Gsi1, &part, &sk);
+    let own = kind
+        .hooks
+        .indexes
+        .map(|f| f(&item.attrs))
+        .unwrap_or_default();
+    let on = text(&item.attrs, "record").map(|r| (Index::Gsi1, keys::brand::attached_to(r)));
+    for (index, part) in own.into_iter().chain(on) {
+        keys::index_in_brand(item, index, &part, &sk);
     }
 }
 
@@ -392,7 +239,7 @@ pub struct Lookups {
 
 impl Lookups {
     /// Counts a record being created in the same transaction as existing, for references.
-    pub fn will_exist(&mut self, entity: &'static str, id: &str) {
+    pub fn will_exist(&mut self, entity: Entity, id: &str) {
         for ty in [Ty::Ref(entity), Ty::Refs(entity)] {
             self.known.insert(format!("{ty:?}:{id}"), true);
         }
@@ -421,61 +268,25 @@ pub struct Prepared {
     pub writes: Vec<BrandWrite>,
 }
 
-/// Default values of a new record, before the caller's fields apply.
+/// Default values of a new record, before the caller's fields apply: the caller owns or is
+/// assigned what they create, and the kind's `defaults` hook adds its own.
 async fn defaults(ctx: &Ctx, scope: &BrandScope, kind: &Kind) -> Result<Attrs, RecordError> {
     let mut attrs = Attrs::new();
-    let me = scope.user().map(UserId::to_string);
-    match kind.visibility {
-        Visibility::Owner(f) => {
-            if let Some(me) = &me {
-                attrs.insert(f.into(), me.as_str().into());
+    if let Some(me) = scope.user().map(UserId::to_string) {
+        match kind.visibility {
+            Visibility::Owner(f) => {
+                attrs.insert(f.into(), me.into());
             }
-        }
-        Visibility::Assignees(f) => {
-            if let Some(me) = &me {
-                attrs.insert(f.into(), Value::from(vec![me.as_str()]));
+            Visibility::Assignees(f) => {
+                attrs.insert(f.into(), Value::from(vec![me]));
             }
+            _ => {}
         }
-        _ => {}
     }
-    match kind.entity {
-        "enquiry" => {
-            attrs.insert("status".into(), "new".into());
-            let source = match scope.actor() {
-                crate::app::tenancy::Actor::ApiKey(_) => "api",
-                _ => "manual",
-            };
-            attrs.insert("source".into(), source.into());
-        }
-        "project" => {
-            let stages = super::pipeline::stages(ctx, scope).await?;
-            if let Some(first) = stages.first() {
-                attrs.insert("stage_id".into(), stage_id_of(first).into());
-            }
-        }
-        "stage" => {
-            let stages = super::pipeline::stages(ctx, scope).await?;
-            let last = stages
-                .iter()
-                .filter_map(|s| s.get("position").and_then(Value::as_i64))
-                .max()
-                .unwrap_or(0);
-            attrs.insert("position".into(), Value::from((last + 10).min(1000)));
-            attrs.insert("outcome".into(), "open".into());
-        }
-        "task" => {
-            attrs.insert("done".into(), false.into());
-        }
-        "custom_field" => {
-            attrs.insert("retired".into(), false.into());
-        }
-        _ => {}
+    if let Some(defaults) = kind.hooks.defaults {
+        defaults(ctx, scope, &mut attrs).await?;
     }
     Ok(attrs)
-}
-
-fn stage_id_of(item: &BrandItem) -> String {
-    kinds::STAGE.id_of(item.key.sk()).to_owned()
 }
 
 /// Validates a new record of `kind` from `input` (over `preset`, values the service sets),
@@ -560,7 +371,15 @@ pub async fn prepare_create_with_id(
                 item: item.clone(),
                 condition: Condition::Absent,
             },
-            audit::audit(ctx, scope, action, kind.entity, id, &changes, client),
+            audit::audit(
+                ctx,
+                scope,
+                action,
+                kind.entity.as_str(),
+                id,
+                &changes,
+                client,
+            ),
         ],
         item,
     })
@@ -619,7 +438,15 @@ pub async fn prepare_update(
                 item: item.clone(),
                 condition: Condition::VersionEquals(version),
             },
-            audit::audit(ctx, scope, action, kind.entity, &id, &changes, client),
+            audit::audit(
+                ctx,
+                scope,
+                action,
+                kind.entity.as_str(),
+                &id,
+                &changes,
+                client,
+            ),
         ],
         item,
     }))
@@ -661,15 +488,6 @@ pub async fn create(
     Ok(view(kind, &prepared.item))
 }
 
-pub async fn get(
-    ctx: &Ctx,
-    scope: &BrandScope,
-    kind: &Kind,
-    id: &str,
-) -> Result<Value, RecordError> {
-    Ok(view(kind, &load(ctx, scope, kind, id).await?))
-}
-
 /// Changes a record read at version `expected`; a stale version is refused with the current.
 pub async fn update(
     ctx: &Ctx,
@@ -692,33 +510,6 @@ pub async fn update(
             Ok(view(kind, &prepared.item))
         }
     }
-}
-
-/// Deletes a record (P24), with `expected`, only if it is still at that version. What hangs
-/// off it goes first (see [`super::cascade`]), so a retry after a failure finishes the job.
-pub async fn delete(
-    ctx: &Ctx,
-    scope: &BrandScope,
-    kind: &Kind,
-    id: &str,
-    expected: Option<u64>,
-    client: &Client,
-) -> Result<(), RecordError> {
-    let current = load(ctx, scope, kind, id).await?;
-    scope.require(kind.write)?;
-    let version = current.version().unwrap_or(0);
-    if expected.is_some_and(|e| e != version) {
-        return Err(RecordError::Stale { current: version });
-    }
-    let id = kind.id_of(current.key.sk()).to_owned();
-    super::cascade::before_delete(ctx, scope, kind, &id, client).await?;
-    commit(
-        ctx,
-        scope,
-        deletion(ctx, scope, kind, &current, client, "delete"),
-    )
-    .await?;
-    super::cascade::after_delete(ctx, scope, kind, &current).await
 }
 
 /// The writes that delete `item` with its audit record. The audit names the fields erased,
@@ -745,29 +536,73 @@ pub fn deletion(
             key: item.key.clone(),
             condition: Condition::VersionEquals(item.version().unwrap_or(0)),
         },
-        audit::audit(ctx, scope, action, kind.entity, id, &erased, client),
+        audit::audit(
+            ctx,
+            scope,
+            action,
+            kind.entity.as_str(),
+            id,
+            &erased,
+            client,
+        ),
     ]
 }
 
-/// Every record of a kind in the brand, up to [`super::query::MAX_SCAN`].
-pub async fn scan(
+/// Writes a change the service makes (not a client's body) with its audit record.
+pub async fn write_service_change(
     ctx: &Ctx,
     scope: &BrandScope,
     kind: &Kind,
-) -> Result<Vec<BrandItem>, RecordError> {
-    let query = keys::brand::records(kind.prefix);
-    Ok(scope
-        .table(ctx)
-        .query_all(query, super::query::MAX_SCAN)
-        .await?)
+    item: &BrandItem,
+    attrs: Attrs,
+    client: &Client,
+    action: &str,
+) -> Result<(), RecordError> {
+    commit(
+        ctx,
+        scope,
+        service_change(ctx, scope, kind, item, attrs, client, action),
+    )
+    .await
 }
 
-/// The records attached to `<entity>:<id>` (notes, tasks, files).
-pub async fn attached(
+/// The writes of a change the service makes: the record at its next version (on condition
+/// it is still at the read one) and the audit record.
+pub fn service_change(
     ctx: &Ctx,
     scope: &BrandScope,
-    record: &str,
-) -> Result<Vec<BrandItem>, RecordError> {
-    let query = keys::brand::attached_to(record).query().on(Index::Gsi1);
-    Ok(scope.table(ctx).query_all(query, usize::MAX).await?)
+    kind: &Kind,
+    item: &BrandItem,
+    mut attrs: Attrs,
+    client: &Client,
+    action: &str,
+) -> Vec<BrandWrite> {
+    let id = kind.id_of(item.key.sk());
+    let version = item.version().unwrap_or(0);
+    let changes = changes(kind, &item.attrs, &attrs);
+    attrs.insert("version".into(), Value::from(version + 1));
+    attrs.insert(
+        "updated_at".into(),
+        Value::from(ctx.clock.now().to_rfc3339()),
+    );
+    let mut next = BrandItem {
+        key: item.key.clone(),
+        attrs,
+    };
+    index(&mut next, kind);
+    vec![
+        BrandWrite::Put {
+            item: next,
+            condition: Condition::VersionEquals(version),
+        },
+        audit::audit(
+            ctx,
+            scope,
+            action,
+            kind.entity.as_str(),
+            id,
+            &changes,
+            client,
+        ),
+    ]
 }
