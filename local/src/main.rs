@@ -58,6 +58,9 @@ enum Command {
     GrantSuperAdmin { email: String },
     /// Move every message from each DLQ back to its queue (embedded backend).
     RedriveDlq,
+    /// Print the OpenAPI document the code generates (`cargo xtask openapi` writes it to
+    /// `shared/openapi.json`, which `/openapi.json` serves).
+    Openapi,
 }
 
 #[tokio::main]
@@ -73,6 +76,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    if matches!(cli.command, Some(Command::Openapi)) {
+        println!("{}", atelier_core::http::openapi::pretty());
+        return Ok(());
+    }
     atelier_core::telemetry::init();
     // Flags override the environment; everything else comes from it.
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
@@ -102,7 +109,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     match command {
-        Command::Serve => unreachable!("handled above"),
+        Command::Serve | Command::Openapi => unreachable!("handled above"),
         Command::RunJob { list: true, .. } | Command::RunJob { name: None, .. } => {
             for (name, about) in JOBS {
                 println!("{name}\t{about}");

@@ -11,6 +11,8 @@ pub mod ctx;
 pub mod domain;
 pub mod http;
 pub mod keys;
+#[cfg(test)]
+mod layers;
 pub mod ports;
 pub mod telemetry;
 pub mod workers;

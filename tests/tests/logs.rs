@@ -74,7 +74,7 @@ async fn p07_p23_secrets_never_reach_the_logs() {
             .path
             .split('/')
             .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
-            .filter(|p| atelier_core::http::routes::SECRET_PARAMS.contains(p))
+            .filter(|p| atelier_core::http::route::SECRET_PARAMS.contains(p))
             .collect();
         if secret_params.is_empty() {
             continue;

@@ -7,7 +7,7 @@ use atelier_core::ctx::{
     MAIL_MAX_RECEIVES, MAIL_VISIBILITY,
 };
 use atelier_core::http::ROUTES;
-use atelier_core::http::routes::LOCAL_ONLY;
+use atelier_core::http::route::LOCAL_ONLY;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn root() -> std::path::PathBuf {

@@ -2,8 +2,9 @@
 //! key is shown once; the table keeps its SHA-256 (P17) and a short visible prefix.
 
 use crate::Ctx;
-use crate::app::auth::{AuthError, Client, audit, random_token, rate_limit, token_hash};
+use crate::app::auth::{AuthError, Client, audit, random_token, token_hash};
 use crate::app::brand_table::whole_write;
+use crate::app::identity::{ApiKeyRow, KEY_PREFIX};
 use crate::app::records::audit::{FieldChange, audit_as};
 use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Permission, Role, UserId};
@@ -11,13 +12,6 @@ use crate::keys::platform as keys;
 use crate::ports::{Condition, Item, StoreError, Update, Write};
 use serde::Serialize;
 use serde_json::Value;
-
-/// Every key starts with this, so scanners and humans can recognise one.
-pub const KEY_PREFIX: &str = "atk_";
-/// Requests per minute one key may make.
-pub const REQUESTS_PER_MINUTE: i64 = 600;
-/// Last-used times are written at most this often per key.
-const LAST_USED_EVERY_SECS: i64 = 60;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyView {
@@ -39,35 +33,23 @@ pub struct CreatedApiKey {
     pub key: String,
 }
 
-/// A live key, resolved.
-pub struct ResolvedKey {
-    pub id: String,
-    pub brand: BrandId,
-    pub role: Role,
-    /// The member who made it: the key never has more authority than they have now.
-    pub created_by: UserId,
-}
-
 // Key records are brand rows, but every write of one also writes its lookup row (a platform
 // row), so this module works on the function's own credentials with whole keys.
 use keys::{api_key as record_key, api_key_lookup as lookup_key, api_keys as brand_keys};
 
-fn view<K>(id: Option<&str>, item: &Item<K>) -> Option<ApiKeyView> {
+fn view<K>(id: Option<&str>, brand: &BrandId, item: &Item<K>) -> Option<ApiKeyView> {
+    let row = ApiKeyRow::decode(id?, brand, item)?;
     Some(ApiKeyView {
-        id: id?.to_owned(),
-        name: item.text("name"),
-        role: Role::parse(&item.text("role")).ok()?,
-        prefix: item.text("prefix"),
-        created_at: item.text("created_at"),
-        expires_at: item
-            .get("expires")
-            .and_then(Value::as_i64)
+        expires_at: row
+            .expires
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .map(|t| t.to_rfc3339()),
-        last_used_at: item
-            .get("last_used_at")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        id: row.id,
+        name: row.name,
+        role: row.role,
+        prefix: row.prefix,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
     })
 }
 
@@ -112,7 +94,7 @@ pub async fn create(
             permission: Permission::ManageApiKeys,
         });
     }
-    crate::app::auth::accounts::verified_profile(ctx, user, "creating API keys").await?;
+    crate::app::identity::verified_profile(ctx, user, "creating API keys").await?;
     // Checked as written, then trimmed.
     let long = name.chars().count() > 80;
     let controls = name.chars().any(char::is_control);
@@ -147,7 +129,7 @@ pub async fn create(
         // The lookup row disappears by itself once the key expires.
         lookup = lookup.with("expires_at", t);
     }
-    let item_view = view(keys::api_key_id(&record.key), &record)
+    let item_view = view(keys::api_key_id(&record.key), scope.brand(), &record)
         .ok_or_else(|| AuthError::Internal("api key view".into()))?;
     ctx.table
         .transact(vec![
@@ -194,7 +176,7 @@ pub async fn list(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<ApiKeyView>, Scop
     Ok(records
         .iter()
         .filter(|i| i.get("revoked_at").is_none())
-        .filter_map(|i| view(crate::keys::brand::api_key_id(&i.key), i))
+        .filter_map(|i| view(crate::keys::brand::api_key_id(&i.key), scope.brand(), i))
         .collect())
 }
 
@@ -260,60 +242,6 @@ async fn revoke_record(
         Err(StoreError::TransactionConditionFailed { .. }) => Ok(false),
         Err(e) => Err(e.into()),
     }
-}
-
-/// The live key a presented secret belongs to; counts the request against the key's limit and
-/// records when it was last used.
-pub async fn resolve(ctx: &Ctx, presented: &str) -> Result<Option<ResolvedKey>, AuthError> {
-    if !presented.starts_with(KEY_PREFIX) {
-        return Ok(None);
-    }
-    let Some(lookup) = ctx.table.get(&lookup_key(&token_hash(presented))).await? else {
-        return Ok(None);
-    };
-    let Ok(brand) = BrandId::parse(&lookup.text("brand")) else {
-        return Ok(None);
-    };
-    let id = lookup.text("id");
-    let key = record_key(&brand, &id);
-    let Some(record) = ctx.table.get(&key).await? else {
-        return Ok(None);
-    };
-    let now = ctx.clock.now();
-    let expired = record
-        .get("expires")
-        .and_then(Value::as_i64)
-        .is_some_and(|t| t <= now.timestamp());
-    if record.get("revoked_at").is_some() || expired {
-        return Ok(None);
-    }
-    let (Ok(role), Ok(created_by)) = (
-        Role::parse(&record.text("role")),
-        UserId::parse(&record.text("created_by")),
-    ) else {
-        return Ok(None);
-    };
-    rate_limit::hit(ctx, "api-key", &id, REQUESTS_PER_MINUTE, 60).await?;
-    let stale = record
-        .get("last_used_ts")
-        .and_then(Value::as_i64)
-        .is_none_or(|t| now.timestamp() - t >= LAST_USED_EVERY_SECS);
-    if stale {
-        let update = Update::new()
-            .set("last_used_at", now.to_rfc3339())
-            .set("last_used_ts", now.timestamp());
-        let table = crate::app::tenancy::service_table(ctx, &brand);
-        let key = crate::keys::brand::api_key(&id);
-        if let Err(e) = table.update(&key, update, Condition::Present).await {
-            tracing::warn!(error = %e, "could not record API key use");
-        }
-    }
-    Ok(Some(ResolvedKey {
-        id,
-        brand,
-        role,
-        created_by,
-    }))
 }
 
 /// Revokes the live keys `creator` made in `brand`: they left it, or deleted their account.

@@ -5,6 +5,7 @@
 //! whose credentials reach this brand's partitions only (IAM on AWS, a fence locally): the
 //! second wall, for the day the first has a hole.
 
+use crate::Ctx;
 use crate::domain::BrandId;
 use crate::keys::{BrandKey, BrandPart};
 use crate::ports::table::{GSI1_PK, GSI2_PK};
@@ -180,3 +181,12 @@ fn relative(brand: &BrandId, mut item: Item) -> Result<Item<BrandKey>, StoreErro
 pub type BrandItem = Item<BrandKey>;
 /// A write to a brand's rows, keyed relative to it.
 pub type BrandWrite = Write<BrandKey>;
+
+/// The rows of a brand for work the service does for it outside a member's request: queued
+/// jobs (exports, mailbox sync; only our own functions can send to those queues, and each
+/// job carries the brand it was queued for, and jobs that act for a member check that
+/// member's scope again), and sign-in's bookkeeping (an API key's last use). Still one
+/// brand's rows only, on that brand's credentials.
+pub(crate) fn service_table(ctx: &Ctx, brand: &BrandId) -> BrandTable {
+    BrandTable::new(*brand, ctx.brand_stores.table(brand))
+}

@@ -5,6 +5,7 @@
 use crate::Ctx;
 use crate::app::auth::{AuthError, Client, audit};
 use crate::app::brand_table::whole_write;
+use crate::app::identity::{self, MemberRow};
 use crate::app::records::audit::{FieldChange, audit_as};
 use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Permission, PersonName, Role, Slug, UserId};
@@ -81,7 +82,7 @@ pub async fn create(
     let name =
         PersonName::parse(name).map_err(|i| crate::domain::Invalid::new("name", i.message))?;
     let slug = Slug::parse(slug)?;
-    crate::app::auth::accounts::verified_profile(ctx, creator, "creating a brand").await?;
+    crate::app::identity::verified_profile(ctx, creator, "creating a brand").await?;
     let brand = BrandId::new(ctx.clock.as_ref());
     let now = ctx.clock.now().to_rfc3339();
     let brand_item = Item::new(keys::brand(&brand))
@@ -137,18 +138,16 @@ pub async fn mine(ctx: &Ctx, user: &UserId) -> Result<Vec<BrandView>, BrandError
         let Some(brand) = keys::membership_brand(&m) else {
             continue;
         };
-        let (Some(b), Ok(role)) = (
-            ctx.table.get(&keys::brand(&brand)).await?,
-            Role::parse(&m.text("role")),
-        ) else {
+        let (Some(b), Some(member)) = (identity::brand(ctx, &brand).await?, MemberRow::decode(&m))
+        else {
             continue;
         };
-        if b.text("status") == "active" {
+        if b.active {
             out.push(BrandView {
                 id: brand.to_string(),
-                name: b.text("name"),
-                slug: b.text("slug"),
-                role,
+                name: b.name,
+                slug: b.slug,
+                role: member.role,
             });
         }
     }
@@ -165,22 +164,19 @@ pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, B
         let Some(user) = crate::keys::brand::member_user(&m.key) else {
             continue;
         };
-        let Ok(role) = Role::parse(&m.text("role")) else {
+        let Some(member) = MemberRow::decode(&m) else {
             continue;
         };
-        let profile = ctx.table.get(&keys::profile(&user)).await?;
+        let profile = identity::profile_row(ctx, &user).await?;
         let (name, email, email_verified) = profile
-            .map(|p| {
-                let verified = p.get("email_verified").and_then(Value::as_bool);
-                (p.text("name"), p.text("email"), verified == Some(true))
-            })
+            .map(|p| (p.name, p.email, p.email_verified))
             .unwrap_or_default();
         out.push(MemberView {
             user_id: user.to_string(),
             name,
             email,
-            role,
-            joined_at: m.text("joined_at"),
+            role: member.role,
+            joined_at: member.joined_at,
             email_verified,
         });
     }
@@ -189,25 +185,17 @@ pub async fn members(ctx: &Ctx, scope: &BrandScope) -> Result<Vec<MemberView>, B
 
 /// Reads the brand's version and owner count, for a membership change to build on.
 async fn brand_state(ctx: &Ctx, brand: &BrandId) -> Result<(u64, i64), BrandError> {
-    let item = ctx
-        .table
-        .get(&keys::brand(brand))
+    let row = identity::brand(ctx, brand)
         .await?
         .ok_or(BrandError::NoSuchMember)?;
-    Ok((
-        item.version().unwrap_or(0),
-        item.get("owners").and_then(Value::as_i64).unwrap_or(0),
-    ))
+    Ok((row.version, row.owners))
 }
 
 async fn target_role(ctx: &Ctx, brand: &BrandId, user: &UserId) -> Result<(Role, u64), BrandError> {
-    let member = ctx
-        .table
-        .get(&keys::member(brand, user))
+    let member = identity::member(ctx, brand, user)
         .await?
         .ok_or(BrandError::NoSuchMember)?;
-    let role = Role::parse(&member.text("role")).map_err(|_| BrandError::NoSuchMember)?;
-    Ok((role, member.version().unwrap_or(0)))
+    Ok((member.role, member.version))
 }
 
 /// Commits a membership change together with the brand's owner count and version bump and

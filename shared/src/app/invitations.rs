@@ -4,13 +4,14 @@
 
 use crate::Ctx;
 use crate::app::auth::one_time::{self, Purpose};
-use crate::app::auth::{AuthError, Client, accounts, audit, token_hash};
+use crate::app::auth::{AuthError, Client, audit, token_hash};
 use crate::app::brand_table::whole_write;
 use crate::app::brands::{self, BrandError, BrandView};
+use crate::app::identity::{self, membership};
 use crate::app::mail_queue::{self, MailJob, MailScope};
 use crate::app::records::audit::{FieldChange, audit_as};
 
-use crate::app::tenancy::{BrandScope, ScopeError, membership};
+use crate::app::tenancy::{BrandScope, ScopeError};
 use crate::domain::{BrandId, Email, Permission, Role, UserId};
 // An invitation commits its one-time token and the auth audit (platform rows) with the
 // brand's pointer and trail, so it runs on the function's own credentials, with whole keys.
@@ -42,7 +43,7 @@ pub async fn invite(
     if !scope.role().may_grant(role) {
         return Err(forbidden().into());
     }
-    let profile = accounts::verified_profile(ctx, inviter, "inviting others").await?;
+    let profile = identity::verified_profile(ctx, inviter, "inviting others").await?;
     let email = Email::parse(email)?;
     let brand = scope
         .table(ctx)
@@ -138,7 +139,7 @@ pub async fn accept(
             .unwrap_or_default()
             .to_owned()
     };
-    let profile = accounts::profile(ctx, user)
+    let profile = identity::profile(ctx, user)
         .await?
         .ok_or(AuthError::InvalidCredentials)?;
     if profile.email != text("email") {
@@ -150,7 +151,7 @@ pub async fn accept(
     // The inviter's authority is checked again now: a demoted or departed inviter's
     // invitations grant nothing they could not grant today.
     let inviter = UserId::parse(&text("invited_by")).map_err(|_| AuthError::InvalidCredentials)?;
-    let inviter_active = accounts::profile(ctx, &inviter).await?.is_some();
+    let inviter_active = identity::profile(ctx, &inviter).await?.is_some();
     let inviter_role = membership(ctx, &brand, &inviter).await?;
     if !inviter_active || !inviter_role.is_some_and(|r| r.may_grant(role)) {
         return Err(AuthError::InvalidCredentials.into());

@@ -3,7 +3,6 @@
 
 use crate::Ctx;
 use crate::app::brand_table::BrandItem;
-use crate::app::tenancy;
 use crate::domain::{BrandId, Email, HistoryId};
 use crate::keys;
 use crate::ports::{Condition, StoreError};
@@ -27,7 +26,7 @@ pub async fn record(
     mailbox: &Email,
     history_id: HistoryId,
 ) -> Result<Recorded, StoreError> {
-    let table = tenancy::service_table(ctx, brand);
+    let table = crate::app::brand_table::service_table(ctx, brand);
     let key = keys::brand::mailbox_notice(mailbox);
     for _ in 0..ATTEMPTS {
         let current = table.get(&key).await?;
@@ -65,7 +64,7 @@ pub async fn current(
     brand: &BrandId,
     mailbox: &Email,
 ) -> Result<Option<HistoryId>, StoreError> {
-    let item = tenancy::service_table(ctx, brand)
+    let item = crate::app::brand_table::service_table(ctx, brand)
         .get(&keys::brand::mailbox_notice(mailbox))
         .await?;
     Ok(item.and_then(|i| {

@@ -7,6 +7,7 @@ pub mod brand_blobs;
 pub mod brand_secrets;
 pub mod brand_table;
 pub mod brands;
+pub mod identity;
 pub mod invitations;
 pub mod mail_queue;
 pub mod mailbox_notices;

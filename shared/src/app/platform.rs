@@ -3,14 +3,14 @@
 //! `atelier grant-super-admin` command, never through a brand.
 
 use crate::Ctx;
-use crate::app::auth::{AuthError, Client, accounts, audit};
+use crate::app::auth::{AuthError, Client, audit};
 use crate::app::brands::{BrandError, MemberView};
+use crate::app::identity::{self, Operator};
 use crate::app::tenancy::{ScopeError, operator_scope};
 use crate::domain::{BrandId, Email, Permission, Role, UserId};
 use crate::keys::platform as keys;
 use crate::ports::{Condition, Update, Write};
 use serde::Serialize;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlatformBrand {
@@ -21,32 +21,15 @@ pub struct PlatformBrand {
     pub created_at: String,
 }
 
-/// A platform operator, checked just now. Only [`require_operator`] makes one, and only one
-/// opens an operator's scope in a brand (`tenancy::operator_scope`): no other code can mint
-/// a super-admin scope.
-pub struct Operator(UserId);
-
-impl Operator {
-    pub fn user(&self) -> &UserId {
-        &self.0
-    }
-}
-
-/// Checks that the user is a platform operator now.
+/// Checks that the user is a platform operator now: the only way to the proof each operator
+/// use case takes (see [`identity::operator`]).
 pub async fn require_operator(ctx: &Ctx, user: &UserId) -> Result<Operator, ScopeError> {
-    let profile = ctx.table.get(&keys::profile(user)).await?;
-    let operator = profile.is_some_and(|p| {
-        p.get("status").and_then(Value::as_str) == Some("active")
-            && p.get("platform_role").and_then(Value::as_str) == Some(Role::SuperAdmin.as_str())
-    });
-    if operator {
-        Ok(Operator(*user))
-    } else {
-        Err(ScopeError::Forbidden {
+    identity::operator(ctx, user)
+        .await?
+        .ok_or(ScopeError::Forbidden {
             role: Role::TeamMember,
             permission: Permission::ManageBrand,
         })
-    }
 }
 
 async fn audited(
@@ -165,7 +148,7 @@ pub async fn members(
 /// Makes the account with this address a platform operator (the operator command).
 pub async fn grant_operator(ctx: &Ctx, email: &str) -> Result<UserId, AuthError> {
     let email = Email::parse(email)?;
-    let (user, _) = accounts::find_by_email(ctx, &email)
+    let (user, _) = identity::find_by_email(ctx, &email)
         .await?
         .ok_or(AuthError::InvalidCredentials)?;
     let update = Update::new().set("platform_role", Role::SuperAdmin.as_str());

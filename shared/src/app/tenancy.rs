@@ -7,6 +7,7 @@ use crate::app::auth::AuthError;
 use crate::app::brand_blobs::BrandBlobs;
 use crate::app::brand_secrets::BrandSecrets;
 use crate::app::brand_table::BrandTable;
+use crate::app::identity::{self, Operator, membership};
 use crate::domain::{BrandId, Permission, Role, UserId};
 use crate::keys::platform as keys;
 use serde_json::Value;
@@ -109,26 +110,6 @@ impl BrandScope {
     }
 }
 
-/// The caller's role in `brand`, if they are a member of an active brand.
-pub async fn membership(
-    ctx: &Ctx,
-    brand: &BrandId,
-    user: &UserId,
-) -> Result<Option<Role>, AuthError> {
-    let Some(brand_item) = ctx.table.get(&keys::brand(brand)).await? else {
-        return Ok(None);
-    };
-    if brand_item.get("status").and_then(Value::as_str) != Some("active") {
-        return Ok(None);
-    }
-    let member = ctx.table.get(&keys::member(brand, user)).await?;
-    Ok(member.and_then(|m| {
-        m.get("role")
-            .and_then(Value::as_str)
-            .and_then(|r| Role::parse(r).ok())
-    }))
-}
-
 /// Checks the caller's membership of their active brand and returns the scope to act in.
 pub async fn scope(
     ctx: &Ctx,
@@ -151,12 +132,10 @@ pub async fn scope(
 /// current role in the brand; it stops working when its creator leaves the brand or deletes
 /// their account (the brand being active is checked by the membership read).
 pub async fn scope_for_key(ctx: &Ctx, presented: &str) -> Result<BrandScope, ScopeError> {
-    let key = crate::app::api_keys::resolve(ctx, presented)
+    let key = identity::resolve_api_key(ctx, presented)
         .await?
         .ok_or(ScopeError::NotMember)?;
-    let creator_active = crate::app::auth::accounts::profile(ctx, &key.created_by)
-        .await?
-        .is_some();
+    let creator_active = identity::profile(ctx, &key.created_by).await?.is_some();
     if !creator_active {
         return Err(ScopeError::NotMember);
     }
@@ -186,11 +165,9 @@ pub(crate) async fn public_form_scope(
     else {
         return Ok(None);
     };
-    let active = ctx
-        .table
-        .get(&keys::brand(&brand))
+    let active = identity::brand(ctx, &brand)
         .await?
-        .is_some_and(|b| b.get("status").and_then(Value::as_str) == Some("active"));
+        .is_some_and(|b| b.active);
     Ok(active.then_some(BrandScope {
         brand,
         actor: Actor::PublicForm,
@@ -198,21 +175,9 @@ pub(crate) async fn public_form_scope(
     }))
 }
 
-/// The rows of a brand for work the service does for it outside a member's request: queued
-/// jobs (exports, mailbox sync; only our own functions can send to those queues, and each
-/// job carries the brand it was queued for, and jobs that act for a member check that
-/// member's scope again), and sign-in's bookkeeping (an API key's last use). Still one
-/// brand's rows only, on that brand's credentials.
-pub(crate) fn service_table(ctx: &Ctx, brand: &BrandId) -> BrandTable {
-    BrandTable::new(*brand, ctx.brand_stores.table(brand))
-}
-
 /// The platform operator's scope in a brand, for the audited platform routes only: it takes
-/// the proof `platform::require_operator` alone can give.
-pub(crate) fn operator_scope(
-    brand: BrandId,
-    operator: &crate::app::platform::Operator,
-) -> BrandScope {
+/// the proof `identity::operator` alone can give.
+pub(crate) fn operator_scope(brand: BrandId, operator: &Operator) -> BrandScope {
     BrandScope {
         brand,
         actor: Actor::User(*operator.user()),

@@ -1,10 +1,11 @@
 //! Platform routes for the super_admin; each use is audited with the operator's identity.
 
-use super::auth::client;
-use super::routes::HandlerResult;
+use super::principal::client;
+use super::route::HandlerResult;
 use super::{ApiError, Request, json_response};
 use crate::Ctx;
-use crate::app::platform::{self, Operator, PlatformBrand};
+use crate::app::identity::Operator;
+use crate::app::platform::{self, PlatformBrand};
 use crate::domain::BrandId;
 use http::StatusCode;
 use lambda_http::RequestExt;

@@ -1,7 +1,7 @@
 //! API key routes, in the caller's active brand.
 
-use super::auth::client;
-use super::routes::HandlerResult;
+use super::principal::client;
+use super::route::HandlerResult;
 use super::{ApiError, Request, json_body, json_response};
 use crate::Ctx;
 use crate::app::api_keys::{self, ApiKeyView, CreatedApiKey};

@@ -1,6 +1,6 @@
 //! The brand's audit trail, for the roles that may read it.
 
-use super::routes::HandlerResult;
+use super::route::HandlerResult;
 use super::{ApiError, Request, json_response};
 use crate::Ctx;
 use crate::app::records::audit_log::{self, AuditEntry, AuditQuery, parse_time};

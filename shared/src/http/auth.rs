@@ -5,12 +5,12 @@
 //! refresh and logout (double submit). API clients may ask for the refresh token in the body
 //! instead and send it back in the body; no cookie, no CSRF.
 
-use super::routes::HandlerResult;
+use super::principal::{Principal, TokenResponse, client};
+use super::route::HandlerResult;
 use super::{ApiError, Request, json_body, json_response};
 use crate::Ctx;
 use crate::app::auth::sessions::{self, Granted, SessionView};
-use crate::app::auth::{Client, accounts, random_token, tokens};
-use crate::domain::UserId;
+use crate::app::auth::{accounts, random_token};
 use http::StatusCode;
 use lambda_http::RequestExt;
 use secrecy::SecretString;
@@ -20,69 +20,6 @@ use utoipa::ToSchema;
 pub const REFRESH_COOKIE: &str = "__Host-atelier-refresh";
 pub const CSRF_COOKIE: &str = "__Host-atelier-csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// The authenticated caller of a request.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user: UserId,
-    pub session: String,
-    /// The active brand the token names, if any (membership is checked by `scope`).
-    pub brand: Option<crate::domain::BrandId>,
-}
-
-/// The caller's `BrandScope`, for the guard alone: an API key's own brand and role, or the
-/// signed-in user's active brand with the role their membership has now.
-pub(super) async fn scope(
-    ctx: &Ctx,
-    req: &Request,
-) -> Result<crate::app::tenancy::BrandScope, ApiError> {
-    let token = bearer(req)?;
-    if token.starts_with(crate::app::api_keys::KEY_PREFIX) {
-        return Ok(crate::app::tenancy::scope_for_key(ctx, token).await?);
-    }
-    let me = authenticate(ctx, req).await?;
-    Ok(crate::app::tenancy::scope(ctx, &me.user, me.brand.as_ref()).await?)
-}
-
-fn bearer(req: &Request) -> Result<&str, ApiError> {
-    let header = req
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthorized)
-}
-
-pub(crate) fn client(req: &Request) -> Client {
-    req.extensions()
-        .get::<Client>()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Resolves `Authorization: Bearer <access token>` to a live session, or 401.
-pub(super) async fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
-    let token = bearer(req)?;
-    let claims = tokens::verify(ctx, token).await?;
-    let user = UserId::parse(&claims.sub).map_err(|_| ApiError::Unauthorized)?;
-    // A revoked session ends its access tokens at once, not when they expire.
-    if !sessions::is_live(ctx, &user, &claims.sid).await? {
-        return Err(ApiError::Unauthorized);
-    }
-    let brand = match claims.brand.as_deref() {
-        Some(b) => Some(crate::domain::BrandId::parse(b).map_err(|_| ApiError::Unauthorized)?),
-        None => None,
-    };
-    Ok(Principal {
-        user,
-        session: claims.sid,
-        brand,
-    })
-}
 
 fn cookie<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
     req.headers()
@@ -151,18 +88,6 @@ pub struct LoginRequest {
 pub struct RefreshRequest {
     /// The refresh token, for API clients; browsers send the cookie and `X-CSRF-Token`.
     #[serde(default)]
-    pub refresh_token: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    #[schema(example = 900)]
-    pub expires_in: i64,
-    /// Only when asked for in the body.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
 
@@ -319,9 +244,9 @@ pub async fn revoke_session(ctx: &Ctx, me: Principal, req: Request) -> HandlerRe
 
 /// The caller's profile.
 #[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = accounts::Profile), (status = 401, body = super::Problem)))]
+    responses((status = 200, body = crate::app::identity::Profile), (status = 401, body = super::Problem)))]
 pub async fn me(ctx: &Ctx, me: Principal, _req: Request) -> HandlerResult {
-    let profile = accounts::profile(ctx, &me.user)
+    let profile = crate::app::identity::profile(ctx, &me.user)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     json_response(StatusCode::OK, &profile)
@@ -447,7 +372,7 @@ pub async fn change_password(ctx: &Ctx, me: Principal, req: Request) -> HandlerR
 
 /// Update the caller's profile.
 #[utoipa::path(patch, path = "/me", tag = "auth", security(("bearer" = [])), request_body = UpdateProfileRequest,
-    responses((status = 200, body = accounts::Profile), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
+    responses((status = 200, body = crate::app::identity::Profile), (status = 401, body = super::Problem), (status = 422, body = super::Problem)))]
 pub async fn update_me(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     let body: UpdateProfileRequest = json_body(&req)?;
     json_response(
@@ -462,29 +387,6 @@ pub async fn update_me(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult 
 pub async fn delete_me(ctx: &Ctx, me: Principal, req: Request) -> HandlerResult {
     accounts::delete_account(ctx, &me.user, &client(&req)).await?;
     no_content()
-}
-
-/// Mail the local stack "sent" (embedded backend only; 404 elsewhere). Waits up to 10 s for
-/// the mail queue to drain first, so what a request just queued is listed.
-#[utoipa::path(get, path = "/dev/outbox", tag = "dev",
-    responses((status = 200, body = [crate::ports::mailer::OutboxEntry]), (status = 404, body = super::Problem)))]
-pub async fn outbox(ctx: &Ctx, _req: Request) -> HandlerResult {
-    #[cfg(feature = "embedded")]
-    if let Some(embedded) = ctx.embedded.as_ref() {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while embedded.mail.depth().await.unwrap_or(0) > 0 && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        let entries = embedded
-            .outbox
-            .list()
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        return json_response(StatusCode::OK, &entries);
-    }
-    let _ = ctx;
-    Err(ApiError::NotFound)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

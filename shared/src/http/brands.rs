@@ -1,9 +1,9 @@
 //! Brand routes. A brand's own routes name it in the path (`/brands/{id}/…`) but act only in
 //! the caller's active brand, the one their access token names: any other id is a 404.
 
-use super::auth::Principal;
-use super::auth::{TokenResponse, client};
-use super::routes::HandlerResult;
+use super::principal::Principal;
+use super::principal::{TokenResponse, client};
+use super::route::HandlerResult;
 use super::{ApiError, Request, json_body, json_response};
 use crate::Ctx;
 use crate::app::auth::sessions;

@@ -1,6 +1,7 @@
 //! The one entry point for HTTP: what happens to every request before and after its handler.
 
-use super::routes::{ROUTES, match_path};
+use super::route::match_path;
+use super::routes::ROUTES;
 use super::{ApiError, Request, RequestId, Response, cors};
 use crate::Ctx;
 use futures::FutureExt;
@@ -93,7 +94,7 @@ fn repeated_parameter(route: &super::Route, req: &Request) -> Option<String> {
     let mut seen = std::collections::HashSet::new();
     params
         .iter()
-        .find(|(name, _)| !seen.insert(*name) && !super::routes::repeatable(route, name))
+        .find(|(name, _)| !seen.insert(*name) && !super::route::repeatable(route, name))
         .map(|(name, _)| name.to_owned())
 }
 
@@ -132,7 +133,7 @@ async fn route(
             "query parameter {name} is given more than once"
         )));
     }
-    let limit = super::routes::body_limit(route, ctx.config.max_body_bytes);
+    let limit = super::route::body_limit(route, ctx.config.max_body_bytes);
     if req.body().len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }

@@ -1,9 +1,9 @@
 //! File upload and download. The upload's body is the file itself, its `Content-Type` the
 //! file's type; the name and the record it is attached to are query parameters.
 
-use super::auth::client;
+use super::principal::client;
 use super::records::{path_id, record_response};
-use super::routes::HandlerResult;
+use super::route::HandlerResult;
 use super::{ApiError, Request};
 use crate::Ctx;
 use crate::app::records::files;

@@ -1,7 +1,7 @@
 //! Routes about the service itself.
 
-use super::routes::HandlerResult;
-use super::{Request, json_response, openapi};
+use super::route::HandlerResult;
+use super::{ApiError, Request, json_response};
 use crate::Ctx;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -32,6 +32,11 @@ pub async fn health(ctx: &Ctx, _req: Request) -> HandlerResult {
     )
 }
 
+/// This API's OpenAPI 3.1 document, generated from the code at build time (`cargo xtask
+/// openapi`; a test keeps it equal to what the code generates), so serving it needs none of
+/// the routes it describes.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
 /// This API's OpenAPI 3.1 document, generated from the code.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
@@ -39,6 +44,29 @@ pub async fn openapi_json(_ctx: &Ctx, _req: Request) -> HandlerResult {
     http::Response::builder()
         .status(http::StatusCode::OK)
         .header(http::header::CONTENT_TYPE, "application/json")
-        .body(lambda_http::Body::Text(openapi::document().to_owned()))
+        .body(lambda_http::Body::Text(OPENAPI.to_owned()))
         .map_err(|e| super::ApiError::Internal(e.to_string()))
+}
+
+/// Mail the local stack "sent" (embedded backend only; 404 elsewhere). Waits up to 10 s for
+/// the mail queue to drain first, so what a request just queued is listed.
+#[utoipa::path(get, path = "/dev/outbox", tag = "dev",
+    responses((status = 200, body = [crate::ports::mailer::OutboxEntry]), (status = 404, body = super::Problem)))]
+pub async fn outbox(ctx: &Ctx, _req: Request) -> HandlerResult {
+    #[cfg(feature = "embedded")]
+    if let Some(embedded) = ctx.embedded.as_ref() {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while embedded.mail.depth().await.unwrap_or(0) > 0 && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let entries = embedded
+            .outbox
+            .list()
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        return json_response(http::StatusCode::OK, &entries);
+    }
+    let _ = ctx;
+    Err(ApiError::NotFound)
 }

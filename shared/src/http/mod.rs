@@ -2,33 +2,50 @@
 //! Lambda function and the local server) calls: request id, CORS, body limit, routing,
 //! problem+json errors, panic containment.
 
+// Each route group is compiled only into the function that serves it (see `routes`).
+#[cfg(feature = "admin")]
 pub mod admin;
+#[cfg(feature = "brands")]
 pub mod api_keys;
 mod app_errors;
+#[cfg(feature = "crm")]
 pub mod audit;
+#[cfg(feature = "auth")]
 pub mod auth;
+#[cfg(feature = "brands")]
 pub mod brands;
 mod cors;
 mod dispatch;
+#[cfg(feature = "crm")]
 mod download;
+#[cfg(feature = "crm")]
 pub mod files;
 pub mod guard;
 mod json;
 pub mod meta;
+#[cfg(feature = "openapi")]
 pub mod openapi;
+#[cfg(feature = "openapi")]
 pub(crate) mod openapi_rules;
+pub mod principal;
 pub mod problem;
+#[cfg(feature = "crm")]
 pub mod public;
+#[cfg(feature = "openapi")]
 pub mod record_docs;
+#[cfg(feature = "crm")]
 pub mod records;
+pub mod route;
 pub mod routes;
+#[cfg(feature = "crm")]
 pub mod transfer;
 
 pub use dispatch::{PeerAddr, handle};
-pub use guard::Guard;
 pub use json::{json_body, json_response, whole_number};
 pub use problem::{ApiError, FieldError, Problem};
-pub use routes::{ROUTES, Route};
+pub use route::Guard;
+pub use route::Route;
+pub use routes::ROUTES;
 
 /// The request every handler takes.
 pub type Request = lambda_http::Request;

@@ -1,7 +1,9 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use super::problem::{FieldError, Problem};
-use super::{admin, api_keys, audit, auth, brands, files, meta, public, records, transfer};
+use super::{
+    admin, api_keys, audit, auth, brands, files, meta, principal, public, records, transfer,
+};
 use std::sync::OnceLock;
 use utoipa::OpenApi;
 
@@ -10,7 +12,7 @@ use utoipa::OpenApi;
     info(title = "Atelier API", description = "Multi-brand CRM for service studios. Errors are application/problem+json (RFC 9457)."),
     paths(meta::health, meta::openapi_json, auth::signup, auth::login, auth::refresh, auth::logout,
           auth::list_sessions, auth::revoke_session, auth::me, auth::jwks, auth::verify_email,
-          auth::reset_request, auth::reset_password, auth::change_password, auth::update_me, auth::delete_me, auth::outbox, auth::apple,
+          auth::reset_request, auth::reset_password, auth::change_password, auth::update_me, auth::delete_me, meta::outbox, auth::apple,
           brands::create, brands::mine, brands::switch, brands::members, brands::change_role, brands::remove,
           api_keys::create, api_keys::list, api_keys::revoke, brands::invite, brands::accept_invitation,
           admin::brands, admin::members, admin::suspend, admin::restore,
@@ -18,10 +20,10 @@ use utoipa::OpenApi;
           files::upload, files::content, audit::list, transfer::import_contacts, transfer::export_csv,
           transfer::request_export, transfer::list_exports, transfer::get_export, transfer::download_export, public::enquiry),
     components(schemas(meta::Health, Problem, FieldError, auth::SignupRequest, auth::SignupResponse,
-        auth::LoginRequest, auth::RefreshRequest, auth::TokenResponse, auth::Jwks, auth::TokenRequest,
+        auth::LoginRequest, auth::RefreshRequest, principal::TokenResponse, auth::Jwks, auth::TokenRequest,
         auth::ResetRequest, auth::ResetPasswordRequest, auth::ChangePasswordRequest, auth::UpdateProfileRequest,
         crate::ports::mailer::OutboxEntry, auth::AppleSignInRequest,
-        crate::app::auth::sessions::SessionView, crate::app::auth::accounts::Profile,
+        crate::app::auth::sessions::SessionView, crate::app::identity::Profile,
         brands::CreateBrandRequest, brands::SwitchBrandRequest, brands::ChangeRoleRequest,
         crate::app::brands::BrandView, crate::app::brands::MemberView, crate::domain::Role,
         api_keys::CreateApiKeyRequest, crate::app::api_keys::ApiKeyView, crate::app::api_keys::CreatedApiKey,
@@ -111,6 +113,12 @@ pub fn document() -> &'static str {
         super::openapi_rules::complete(&mut doc);
         serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_owned())
     })
+}
+
+/// The document as `openapi.json` holds it: pretty, so a change to the API reads as a diff.
+pub fn pretty() -> String {
+    let doc: serde_json::Value = serde_json::from_str(document()).unwrap_or_default();
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
 /// The upload's body is the file, as one of the types the upload checks; its name and the
@@ -214,6 +222,17 @@ fn describe_conversion(doc: &mut serde_json::Value) {
 mod tests {
     use super::*;
     use crate::http::ROUTES;
+
+    #[test]
+    fn the_served_document_is_the_one_the_code_generates() {
+        let served: serde_json::Value =
+            serde_json::from_str(crate::http::meta::OPENAPI).expect("shared/openapi.json is JSON");
+        let generated: serde_json::Value = serde_json::from_str(document()).unwrap();
+        assert!(
+            served == generated,
+            "shared/openapi.json is not what the code generates: run `cargo xtask openapi`"
+        );
+    }
 
     fn operations() -> Vec<(String, String, serde_json::Value)> {
         let doc: serde_json::Value = serde_json::from_str(document()).unwrap();

@@ -1,6 +1,6 @@
 //! Unauthenticated routes: the brand's public enquiry form.
 
-use super::routes::HandlerResult;
+use super::route::HandlerResult;
 use super::{Request, json_body, json_response};
 use crate::Ctx;
 use crate::app::public_form::{self, PublicEnquiry, Received};
@@ -22,6 +22,6 @@ pub async fn enquiry(ctx: &Ctx, req: Request) -> HandlerResult {
         .unwrap_or_default()
         .to_owned();
     let form: PublicEnquiry = json_body(&req)?;
-    let received = public_form::submit(ctx, &slug, form, &super::auth::client(&req)).await?;
+    let received = public_form::submit(ctx, &slug, form, &super::principal::client(&req)).await?;
     json_response(StatusCode::ACCEPTED, &received)
 }

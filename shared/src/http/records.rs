@@ -2,8 +2,8 @@
 //! every kind, chosen by the [`Resource`] type. Reads return an `ETag` (the version);
 //! changes name the version they change with `If-Match`, `?version=` or a `version` field.
 
-use super::auth::client;
-use super::routes::HandlerResult;
+use super::principal::client;
+use super::route::HandlerResult;
 use super::{ApiError, Request, Response, json_body, json_response};
 use crate::Ctx;
 use crate::app::records::query::{self, ListQuery};

@@ -1,147 +1,41 @@
-//! The route table: every HTTP route, the Lambda function that serves it in AWS, and its
-//! handler. The local server serves all of them; `infra/template.yaml` must wire each to its
-//! function (a test in `atelier-tests` keeps the three in step).
+//! The route table: every HTTP route this build serves, the Lambda function that serves it
+//! in AWS, and its entry. Each route group is compiled only into the function that serves it
+//! (its cargo feature); the local server serves all of them; `infra/template.yaml` must wire
+//! each to its function (a test in `atelier-tests` keeps the three in step).
 
-use super::auth::Principal;
-use super::guard::Guard;
-use super::records::{
-    self, Companies, Contacts, CustomFields, Enquiries, Files, Notes, Projects, Resource, Stages,
-    Tasks,
+#![allow(unused_imports)]
+
+#[cfg(feature = "admin")]
+use super::admin;
+#[cfg(feature = "auth")]
+use super::auth;
+use super::principal::Principal;
+use super::route::{
+    Entry, HandlerResult, LOCAL_ONLY, MEMBER, Route, SECRET_PARAMS, brand, local, match_path,
+    operator, public, user,
 };
+use super::{Request, meta};
+#[cfg(feature = "brands")]
+use super::{api_keys, brands};
+#[cfg(feature = "crm")]
 use super::{
-    ApiError, Request, Response, admin, api_keys, audit, auth, brands, files, meta, public,
+    audit, files, public,
+    records::{
+        self, Companies, Contacts, CustomFields, Enquiries, Files, Notes, Projects, Resource,
+        Stages, Tasks,
+    },
     transfer,
 };
 use crate::Ctx;
-use crate::app::platform::Operator;
+use crate::app::identity::Operator;
 use crate::app::tenancy::BrandScope;
 use crate::domain::Permission;
 use futures::future::BoxFuture;
 use http::Method;
 use std::sync::LazyLock;
 
-pub type HandlerResult = Result<Response, ApiError>;
-/// A handler anyone may call.
-pub type Open = for<'a> fn(&'a Ctx, Request) -> BoxFuture<'a, HandlerResult>;
-/// A handler for a signed-in person, who is handed to it.
-pub type ForUser = for<'a> fn(&'a Ctx, Principal, Request) -> BoxFuture<'a, HandlerResult>;
-/// A handler for a brand's member or key: it is handed the `BrandScope` the guard made.
-pub type ForBrand = for<'a> fn(&'a Ctx, BrandScope, Request) -> BoxFuture<'a, HandlerResult>;
-/// A handler for the platform operator: it is handed the proof the guard obtained.
-pub type ForOperator = for<'a> fn(&'a Ctx, Operator, Request) -> BoxFuture<'a, HandlerResult>;
-
-/// A route's guard and handler in one: each guard has its own handler type, so a brand
-/// handler cannot be written without the scope, nor wired behind a weaker guard.
-#[derive(Clone, Copy)]
-pub enum Entry {
-    Public(Open),
-    User(ForUser),
-    /// Members (and API keys) of the active brand holding the permission.
-    Brand(Permission, ForBrand),
-    Operator(ForOperator),
-    Local(Open),
-}
-
-pub struct Route {
-    pub method: Method,
-    /// Literal segments and `{name}` parameters, as in OpenAPI.
-    pub path: &'static str,
-    /// The function package (under `functions/`) that serves this route in AWS, or
-    /// [`LOCAL_ONLY`] for developer routes the local stack alone serves.
-    pub function: &'static str,
-    /// Who may call it and what then runs; the dispatcher checks before the handler runs.
-    pub entry: Entry,
-}
-
-impl Route {
-    /// Who may call it: read by OpenAPI's `security` and the tenancy matrix.
-    pub fn guard(&self) -> Guard {
-        match self.entry {
-            Entry::Public(_) => Guard::Public,
-            Entry::User(_) => Guard::User,
-            Entry::Brand(p, _) => Guard::Brand(p),
-            Entry::Operator(_) => Guard::Operator,
-            Entry::Local(_) => Guard::Local,
-        }
-    }
-}
-
-/// Whether `name` may be given more than once on `route`: a record list's filters on list
-/// fields (tags, ids), where each given value must be contained.
-pub fn repeatable(route: &Route, name: &str) -> bool {
-    route.method == Method::GET
-        && crate::app::records::kinds::ALL.iter().any(|kind| {
-            route.path.strip_prefix('/') == Some(kind.plural)
-                && kind.field(name).is_some_and(|f| {
-                    crate::app::records::query::filter_shape(f.ty) == Some("contains")
-                })
-        })
-}
-
-/// Any member of the brand (every role and key holds this permission). Routes on
-/// `/brands/{id}/…` are guarded at this and check their permission after the path's brand
-/// (another brand's id is a 404 before anything else); a member leaving needs none.
-const MEMBER: Permission = Permission::WriteAssignedRecords;
-
-/// The `function` of routes that are never deployed.
-pub const LOCAL_ONLY: &str = "local";
-
-/// `async fn(&Ctx, Request)` as a public entry.
-macro_rules! public {
-    ($f:path) => {{
-        fn boxed<'a>(ctx: &'a Ctx, req: Request) -> BoxFuture<'a, HandlerResult> {
-            Box::pin($f(ctx, req))
-        }
-        Entry::Public(boxed)
-    }};
-}
-
-/// `async fn(&Ctx, Request)` as a local-stack entry.
-macro_rules! local {
-    ($f:path) => {{
-        fn boxed<'a>(ctx: &'a Ctx, req: Request) -> BoxFuture<'a, HandlerResult> {
-            Box::pin($f(ctx, req))
-        }
-        Entry::Local(boxed)
-    }};
-}
-
-/// `async fn(&Ctx, Principal, Request)` as a signed-in user's entry.
-macro_rules! user {
-    ($f:path) => {{
-        fn boxed<'a>(ctx: &'a Ctx, me: Principal, req: Request) -> BoxFuture<'a, HandlerResult> {
-            Box::pin($f(ctx, me, req))
-        }
-        Entry::User(boxed)
-    }};
-}
-
-/// `async fn(&Ctx, Operator, Request)` as the operator's entry.
-macro_rules! operator {
-    ($f:path) => {{
-        fn boxed<'a>(ctx: &'a Ctx, op: Operator, req: Request) -> BoxFuture<'a, HandlerResult> {
-            Box::pin($f(ctx, op, req))
-        }
-        Entry::Operator(boxed)
-    }};
-}
-
-/// `async fn(&Ctx, BrandScope, Request)` as the entry of a brand's members (and keys)
-/// holding `$permission`.
-macro_rules! brand {
-    ($permission:expr, $f:path) => {{
-        fn boxed<'a>(
-            ctx: &'a Ctx,
-            scope: BrandScope,
-            req: Request,
-        ) -> BoxFuture<'a, HandlerResult> {
-            Box::pin($f(ctx, scope, req))
-        }
-        Entry::Brand($permission, boxed)
-    }};
-}
-
 /// A record handler for the kind `$r`, for any member.
+#[cfg(feature = "crm")]
 macro_rules! per_kind {
     ($f:ident, $r:ty) => {{
         fn boxed<'a, R: Resource>(
@@ -155,8 +49,30 @@ macro_rules! per_kind {
     }};
 }
 
+/// Every route this build serves: each Lambda is built with the features of the routes it
+/// serves (see `functions/*/Cargo.toml`); the local stack and the tests build all of them.
 pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
-    let mut routes = vec![
+    #[allow(unused_mut)]
+    let mut routes = Vec::new();
+    #[cfg(feature = "health")]
+    routes.extend(health_routes());
+    #[cfg(feature = "auth")]
+    routes.extend(auth_routes());
+    #[cfg(feature = "brands")]
+    routes.extend(brand_routes());
+    #[cfg(feature = "admin")]
+    routes.extend(admin_routes());
+    #[cfg(feature = "crm")]
+    routes.extend(crm_routes());
+    #[cfg(feature = "embedded")]
+    routes.extend(local_routes());
+    routes
+});
+
+/// The service's own routes, served by `api-health`.
+#[cfg(feature = "health")]
+fn health_routes() -> Vec<Route> {
+    vec![
         Route {
             method: Method::GET,
             path: "/health",
@@ -169,6 +85,13 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
             function: "api-health",
             entry: public!(meta::openapi_json),
         },
+    ]
+}
+
+/// Accounts, sign-in and sessions, served by `api-auth`.
+#[cfg(feature = "auth")]
+fn auth_routes() -> Vec<Route> {
+    vec![
         Route {
             method: Method::POST,
             path: "/auth/signup",
@@ -255,6 +178,19 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         },
         Route {
             method: Method::POST,
+            path: "/auth/apple",
+            function: "api-auth",
+            entry: public!(auth::apple),
+        },
+    ]
+}
+
+/// Brands, memberships, invitations and API keys, served by `api-brands`.
+#[cfg(feature = "brands")]
+fn brand_routes() -> Vec<Route> {
+    vec![
+        Route {
+            method: Method::POST,
             path: "/brands/{id}/invitations",
             function: "api-brands",
             entry: brand!(MEMBER, brands::invite),
@@ -282,42 +218,6 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
             path: "/api-keys/{id}",
             function: "api-brands",
             entry: brand!(Permission::ManageApiKeys, api_keys::revoke),
-        },
-        Route {
-            method: Method::POST,
-            path: "/auth/apple",
-            function: "api-auth",
-            entry: public!(auth::apple),
-        },
-        Route {
-            method: Method::GET,
-            path: "/admin/brands",
-            function: "api-admin",
-            entry: operator!(admin::brands),
-        },
-        Route {
-            method: Method::GET,
-            path: "/admin/brands/{id}/members",
-            function: "api-admin",
-            entry: operator!(admin::members),
-        },
-        Route {
-            method: Method::POST,
-            path: "/admin/brands/{id}/suspend",
-            function: "api-admin",
-            entry: operator!(admin::suspend),
-        },
-        Route {
-            method: Method::POST,
-            path: "/admin/brands/{id}/restore",
-            function: "api-admin",
-            entry: operator!(admin::restore),
-        },
-        Route {
-            method: Method::GET,
-            path: "/dev/outbox",
-            function: "local",
-            entry: local!(auth::outbox),
         },
         Route {
             method: Method::POST,
@@ -355,12 +255,53 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
             function: "api-brands",
             entry: brand!(MEMBER, brands::remove),
         },
-    ];
-    routes.extend(crm_routes());
-    routes
-});
+    ]
+}
+
+/// The platform operator's routes, served by `api-admin`.
+#[cfg(feature = "admin")]
+fn admin_routes() -> Vec<Route> {
+    vec![
+        Route {
+            method: Method::GET,
+            path: "/admin/brands",
+            function: "api-admin",
+            entry: operator!(admin::brands),
+        },
+        Route {
+            method: Method::GET,
+            path: "/admin/brands/{id}/members",
+            function: "api-admin",
+            entry: operator!(admin::members),
+        },
+        Route {
+            method: Method::POST,
+            path: "/admin/brands/{id}/suspend",
+            function: "api-admin",
+            entry: operator!(admin::suspend),
+        },
+        Route {
+            method: Method::POST,
+            path: "/admin/brands/{id}/restore",
+            function: "api-admin",
+            entry: operator!(admin::restore),
+        },
+    ]
+}
+
+/// Developer routes only the local stack serves.
+#[cfg(feature = "embedded")]
+fn local_routes() -> Vec<Route> {
+    vec![Route {
+        method: Method::GET,
+        path: "/dev/outbox",
+        function: LOCAL_ONLY,
+        entry: local!(meta::outbox),
+    }]
+}
 
 /// `GET` list, `POST` create, and `GET`/`PATCH`/`DELETE` one, for a kind of record.
+#[cfg(feature = "crm")]
 fn crud<R: Resource>(function: &'static str) -> [Route; 5] {
     let list: &'static str = Box::leak(format!("/{}", R::KIND.plural).into_boxed_str());
     let one: &'static str = Box::leak(format!("/{}/{{id}}", R::KIND.plural).into_boxed_str());
@@ -380,6 +321,7 @@ fn crud<R: Resource>(function: &'static str) -> [Route; 5] {
 }
 
 /// The CRM's routes, all served by `api-crm`.
+#[cfg(feature = "crm")]
 fn crm_routes() -> Vec<Route> {
     const CRM: &str = "api-crm";
     let route = |method, path, entry| Route {
@@ -483,18 +425,6 @@ fn crm_routes() -> Vec<Route> {
     routes
 }
 
-/// The largest body a route takes: uploads take files and CSV, everything else JSON.
-pub fn body_limit(route: &Route, max_body_bytes: usize) -> usize {
-    if route.method == Method::POST && matches!(route.path, "/files" | "/imports/contacts") {
-        crate::app::records::files::MAX_FILE_BYTES.max(max_body_bytes)
-    } else {
-        max_body_bytes
-    }
-}
-
-/// Path parameters that carry secrets (single-use links). They never reach a log line.
-pub const SECRET_PARAMS: &[&str] = &["token"];
-
 /// Builds the route table and what is derived from it, so a cold start's first request does
 /// not pay for them.
 pub fn prime() {
@@ -537,26 +467,6 @@ pub fn loggable_path(path: &str) -> String {
         .join("/")
 }
 
-/// Matches `path` against a route pattern, returning the path parameters.
-pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
-    let mut params = Vec::new();
-    let mut pat = pattern.split('/');
-    let mut got = path.split('/');
-    loop {
-        match (pat.next(), got.next()) {
-            (None, None) => return Some(params),
-            (Some(p), Some(g)) if p.starts_with('{') && p.ends_with('}') => {
-                if g.is_empty() {
-                    return None;
-                }
-                params.push((p[1..p.len() - 1].to_owned(), g.to_owned()));
-            }
-            (Some(p), Some(g)) if p == g => {}
-            _ => return None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,19 +478,6 @@ mod tests {
             "/invitations/[redacted]/accept"
         );
         assert_eq!(loggable_path("/contacts/01J"), "/contacts/01J");
-    }
-
-    #[test]
-    fn patterns_match_exactly_and_capture_parameters() {
-        assert_eq!(match_path("/health", "/health"), Some(vec![]));
-        assert_eq!(match_path("/health", "/health/"), None);
-        assert_eq!(match_path("/health", "/healthz"), None);
-        assert_eq!(
-            match_path("/contacts/{id}", "/contacts/01J"),
-            Some(vec![("id".to_owned(), "01J".to_owned())])
-        );
-        assert_eq!(match_path("/contacts/{id}", "/contacts/"), None);
-        assert_eq!(match_path("/contacts/{id}", "/contacts/a/b"), None);
     }
 
     #[test]

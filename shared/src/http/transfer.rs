@@ -1,8 +1,8 @@
 //! Imports and exports: CSV in and out, and the full JSON export job (P25).
 
-use super::auth::client;
+use super::principal::client;
 use super::records::path_id;
-use super::routes::HandlerResult;
+use super::route::HandlerResult;
 use super::{ApiError, Request, json_body, json_response};
 use crate::Ctx;
 use crate::app::records::exports::{self, ExportView};

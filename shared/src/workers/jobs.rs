@@ -42,7 +42,7 @@ pub async fn run_job(ctx: &Ctx, name: &str) -> Result<String, String> {
             Ok("nothing to do: AWS runs TTL and dedup expiry itself".into())
         }
         "account-anonymisation" => {
-            let n = crate::app::auth::accounts::anonymise_due(ctx)
+            let n = crate::app::auth::anonymise::anonymise_due(ctx)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(format!("anonymised {n} deleted accounts"))

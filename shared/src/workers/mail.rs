@@ -3,7 +3,7 @@
 
 use super::runner::{Record, WorkError, Worker};
 use crate::Ctx;
-use crate::app::auth::{AuthError, Client, accounts};
+use crate::app::auth::{AuthError, Client, resets};
 use crate::app::mail_queue::{self, MailJob};
 use crate::ports::{Mail, MailError, Queue};
 use async_trait::async_trait;
@@ -40,7 +40,7 @@ impl Worker for MailWorker {
                 user_agent,
             } => {
                 let client = Client { ip, user_agent };
-                accounts::reset_mail(ctx, &email, &token, requested_at, &client)
+                resets::reset_mail(ctx, &email, &token, requested_at, &client)
                     .await
                     .map_err(|e| match e {
                         AuthError::Invalid(_) => WorkError::Poison(e.to_string()),

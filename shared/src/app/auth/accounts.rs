@@ -3,32 +3,23 @@
 //! happens.
 
 use super::one_time::{self, Purpose};
+use super::resets;
 use super::{AuthError, Client, audit, lockout, passwords, rate_limit, sessions, token_hash};
 use crate::Ctx;
+use crate::app::identity::{self, Profile, profile};
 use crate::app::mail_queue::{self, MailJob, MailScope};
 use crate::domain::{Email, NewPassword, PersonName, UserId};
 use crate::keys::platform as keys;
 use crate::ports::{Condition, Item, Mail, StoreError, Update, Write};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use serde_json::Value;
 
 /// Per-IP limits (per fixed window) on the public auth routes.
 pub const SIGNUPS_PER_IP_PER_HOUR: i64 = 20;
 pub const LOGINS_PER_IP_PER_MINUTE: i64 = 30;
 pub const RESETS_PER_IP_PER_HOUR: i64 = 20;
-pub const RESETS_PER_ACCOUNT_PER_HOUR: i64 = 3;
 
 use keys::{email as email_key, profile as profile_key};
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Profile {
-    pub id: String,
-    pub email: String,
-    pub name: String,
-    pub email_verified: bool,
-    pub created_at: String,
-}
 
 pub async fn signup(
     ctx: &Ctx,
@@ -130,7 +121,7 @@ pub async fn verify_email(ctx: &Ctx, token: &str, client: &Client) -> Result<(),
 /// Asks for a reset link to be mailed if the address has an account. The request does the
 /// same work whatever the address (a per-IP limit and a sealed job on the mail queue), so
 /// neither its answer nor its timing says whether an account exists; mail-send decides
-/// ([`reset_mail`]).
+/// ([`super::resets::reset_mail`]).
 pub async fn request_reset(ctx: &Ctx, email: &str, client: &Client) -> Result<(), AuthError> {
     rate_limit::hit(ctx, "reset-ip", &client.ip, RESETS_PER_IP_PER_HOUR, 3600).await?;
     // A malformed address is refused like anywhere else; that says nothing about accounts.
@@ -145,90 +136,6 @@ pub async fn request_reset(ctx: &Ctx, email: &str, client: &Client) -> Result<()
     mail_queue::enqueue(ctx, MailScope::Platform, &job)
         .await
         .map_err(|e| AuthError::Unavailable(e.to_string()))
-}
-
-/// mail-send's half of a reset request: the reset mail to send, if `email` has an active
-/// account and its hourly allowance is not spent. Stores the link's token (chosen by the
-/// request) with its audit entry. A redelivered job mails a link that is still live again
-/// (same idempotency key) and never brings back one that was spent.
-pub async fn reset_mail(
-    ctx: &Ctx,
-    email: &str,
-    token: &str,
-    requested_at: i64,
-    client: &Client,
-) -> Result<Option<Mail>, AuthError> {
-    // A link asked for longer ago than a link lives is of no use to anyone (a minute's margin
-    // for the clocks of the two functions).
-    let lifetime = Purpose::ResetPassword.lifetime_secs();
-    if ctx.clock.now().timestamp() - requested_at >= lifetime - 60 {
-        return Ok(None);
-    }
-    let Ok(email) = Email::parse(email) else {
-        return Ok(None);
-    };
-    let Some((user, profile)) = find(ctx, &email).await? else {
-        return Ok(None);
-    };
-    if profile.get("status").and_then(Value::as_str) != Some("active") {
-        return Ok(None);
-    }
-    let mail = Mail {
-        to: email,
-        subject: "Reset your Atelier password".into(),
-        text: format!(
-            "Choose a new password: {}/reset-password?token={token}\n\nThe link works once, for an hour. If you did not ask, ignore this email.",
-            ctx.config.app_url
-        ),
-        idempotency_key: format!("reset-{}", token_hash(token)),
-    };
-    match one_time::issued(ctx, Purpose::ResetPassword, token).await? {
-        one_time::Issued::Live => return Ok(Some(mail)),
-        one_time::Issued::SpentOrExpired => return Ok(None),
-        one_time::Issued::Not => {}
-    }
-    // Per account too, so nobody floods a mailbox from many addresses. Only the limit ends
-    // the job quietly; a store that is briefly away is retried.
-    match rate_limit::hit(
-        ctx,
-        "reset-account",
-        &user.to_string(),
-        RESETS_PER_ACCOUNT_PER_HOUR,
-        3600,
-    )
-    .await
-    {
-        Ok(()) => {}
-        Err(AuthError::RateLimited { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let store = one_time::store(
-        ctx,
-        Purpose::ResetPassword,
-        token,
-        vec![
-            ("user", Value::from(user.to_string())),
-            ("epoch", Value::from(credentials_epoch(&profile))),
-        ],
-    );
-    let writes = vec![
-        // Remembered well past any delivery that could still carry the job.
-        one_time::issued_marker(Purpose::ResetPassword, token, requested_at + 2 * lifetime),
-        store,
-        audit::record(
-            ctx,
-            Some(&user),
-            "password.reset_requested",
-            &format!("user:{user}"),
-            client,
-        ),
-    ];
-    match ctx.table.transact(writes).await {
-        Ok(()) => Ok(Some(mail)),
-        // Another delivery of this job issued it meanwhile; that one mails it.
-        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Sets a new password from a reset link. Ends every session and lifts a lockout: a locked-out
@@ -311,7 +218,8 @@ async fn set_password(
         Some((spend, issued_at)) => (vec![spend], Some(issued_at)),
         None => (Vec::new(), None),
     };
-    let current = |profile: &Item| issued_at.is_none_or(|e| e == Some(credentials_epoch(profile)));
+    let current =
+        |profile: &Item| issued_at.is_none_or(|e| e == Some(resets::credentials_epoch(profile)));
     match change_profile_if(ctx, user, current, update, with, event, client).await {
         Ok(()) => Ok(()),
         // The link was spent, or the profile changed, meanwhile.
@@ -390,14 +298,6 @@ async fn change_profile_if(
     ctx.table.transact(writes).await
 }
 
-/// Counts password changes and resets; reset links carry the count they were issued at.
-fn credentials_epoch(profile: &Item) -> i64 {
-    profile
-        .get("credentials_epoch")
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-}
-
 /// How long a deleted account's profile is kept (for the audit trail) before anonymisation.
 pub const ANONYMISE_AFTER_DAYS: i64 = 30;
 
@@ -427,7 +327,7 @@ pub async fn login(
 ) -> Result<sessions::Granted, AuthError> {
     rate_limit::hit(ctx, "login-ip", &client.ip, LOGINS_PER_IP_PER_MINUTE, 60).await?;
     let account = match Email::parse(email) {
-        Ok(email) => find(ctx, &email).await?,
+        Ok(email) => identity::find_by_email(ctx, &email).await?,
         Err(_) => None,
     };
     let Some((user, profile)) = account else {
@@ -462,70 +362,6 @@ pub async fn login(
         return Err(AuthError::InvalidCredentials);
     }
     sessions::start(ctx, &user, device, client, Vec::new()).await
-}
-
-/// The account with this address, if any.
-pub async fn find_by_email(ctx: &Ctx, email: &Email) -> Result<Option<(UserId, Item)>, AuthError> {
-    find(ctx, email).await
-}
-
-async fn find(ctx: &Ctx, email: &Email) -> Result<Option<(UserId, Item)>, AuthError> {
-    let Some(index) = ctx.table.get(&email_key(email)).await? else {
-        return Ok(None);
-    };
-    let user = UserId::parse(
-        index
-            .get("user")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    )
-    .map_err(|e| AuthError::Internal(e.to_string()))?;
-    Ok(ctx.table.get(&profile_key(&user)).await?.map(|p| (user, p)))
-}
-
-pub async fn profile(ctx: &Ctx, user: &UserId) -> Result<Option<Profile>, AuthError> {
-    let Some(item) = ctx.table.get(&profile_key(user)).await? else {
-        return Ok(None);
-    };
-    if item.get("status").and_then(Value::as_str) != Some("active") {
-        return Ok(None);
-    }
-    let text = |n: &str| {
-        item.get(n)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    Ok(Some(Profile {
-        id: user.to_string(),
-        email: text("email"),
-        name: text("name"),
-        email_verified: item
-            .get("email_verified")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        created_at: text("created_at"),
-    }))
-}
-
-/// The account's profile, if its address is verified: what reaches third parties (brands
-/// that mail, keys, invitations) needs someone who proved they hold the address.
-pub async fn verified_profile(
-    ctx: &Ctx,
-    user: &UserId,
-    before: &str,
-) -> Result<Profile, AuthError> {
-    let profile = profile(ctx, user)
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
-    if profile.email_verified {
-        Ok(profile)
-    } else {
-        Err(AuthError::Invalid(crate::domain::Invalid::new(
-            "email",
-            format!("verify your email address before {before}"),
-        )))
-    }
 }
 
 use keys::apple as apple_key;
@@ -616,77 +452,4 @@ pub async fn apple_sign_in(
         Err(e) => return Err(e.into()),
     }
     sessions::start(ctx, &user, device, client, Vec::new()).await
-}
-
-/// Anonymises every deleted account whose audit window has passed: the profile keeps its id
-/// (audit records point at it) but loses name, email, password and Apple link, and the email
-/// is free again. Returns how many were anonymised.
-pub async fn anonymise_due(ctx: &Ctx) -> Result<usize, AuthError> {
-    let now = ctx.clock.now();
-    let due = keys::anonymise_due_by(now.timestamp());
-    let mut done = 0;
-    loop {
-        let q = keys::anonymise_queue().sort(due.clone()).limit(100);
-        let page = ctx.table.query(q).await?;
-        if page.items.is_empty() {
-            return Ok(done);
-        }
-        for profile in page.items {
-            let Some(user) = keys::user_of_profile(&profile.key) else {
-                continue;
-            };
-            let version = profile.version().unwrap_or(0);
-            let update = keys::leave_anonymise_queue(Update::new())
-                .set("name", "Deleted user")
-                .set("status", "anonymised")
-                .set("anonymised_at", now.to_rfc3339())
-                .set("version", version + 1)
-                .remove("email")
-                .remove("password_hash")
-                .remove("apple_sub");
-            let mut writes = vec![Write::Update {
-                key: profile_key(&user),
-                update,
-                condition: Condition::VersionEquals(version),
-            }];
-            if let Some(email) = profile
-                .get("email")
-                .and_then(Value::as_str)
-                .and_then(|e| Email::parse(e).ok())
-            {
-                // Only this account's claim on the address is released.
-                let mine = Condition::AttrEquals("user".into(), Value::from(user.to_string()));
-                if ctx
-                    .table
-                    .get(&email_key(&email))
-                    .await?
-                    .is_some_and(|i| mine.holds(Some(&i)))
-                {
-                    writes.push(Write::Delete {
-                        key: email_key(&email),
-                        condition: mine,
-                    });
-                }
-            }
-            if let Some(sub) = profile.get("apple_sub").and_then(Value::as_str) {
-                writes.push(Write::Delete {
-                    key: apple_key(sub),
-                    condition: Condition::None,
-                });
-            }
-            writes.push(audit::record_as(
-                ctx,
-                "retention-sweep",
-                "account.anonymised",
-                &format!("user:{user}"),
-                &Client::default(),
-            ));
-            match ctx.table.transact(writes).await {
-                Ok(()) => done += 1,
-                // Changed meanwhile; the next sweep sees it again.
-                Err(StoreError::TransactionConditionFailed { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
 }

@@ -1,12 +1,16 @@
 //! Identity: accounts, passwords, lockout and rate limits, access tokens, refresh-token
 //! families (device sessions). Errors here never say whether an account exists.
 
+#[cfg(feature = "auth")]
 pub mod accounts;
+pub mod anonymise;
 pub mod audit;
 pub mod lockout;
 pub mod one_time;
+#[cfg(feature = "auth")]
 pub mod passwords;
 pub mod rate_limit;
+pub mod resets;
 pub mod sessions;
 pub mod tokens;
 

@@ -186,7 +186,7 @@ pub async fn refresh(ctx: &Ctx, presented: &str, client: &Client) -> Result<Gran
     }
     // The role is re-read: a change takes effect at the next refresh, a removal drops the brand.
     let brand = match BrandId::parse(&family.text("brand")) {
-        Ok(b) => crate::app::tenancy::membership(ctx, &b, &user)
+        Ok(b) => crate::app::identity::membership(ctx, &b, &user)
             .await?
             .map(|role| (b, role)),
         Err(_) => None,
@@ -269,7 +269,7 @@ pub async fn switch_brand(
     brand: &BrandId,
     client: &Client,
 ) -> Result<tokens::Issued, AuthError> {
-    let role = crate::app::tenancy::membership(ctx, brand, user)
+    let role = crate::app::identity::membership(ctx, brand, user)
         .await?
         .ok_or(AuthError::NotMember)?;
     let writes = vec![

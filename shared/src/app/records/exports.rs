@@ -203,7 +203,7 @@ pub async fn run(ctx: &Ctx, message: &ExportMessage) -> Result<(), RecordError> 
         user_id,
     } = message;
     let job_key = keys::brand::export(export_id);
-    let table = tenancy::service_table(ctx, brand_id);
+    let table = crate::app::brand_table::service_table(ctx, brand_id);
     let Some(job) = table.get(&job_key).await? else {
         return Ok(()); // expired or never recorded: nothing to do
     };

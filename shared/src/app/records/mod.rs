@@ -27,6 +27,7 @@ pub mod query;
 pub mod rows;
 pub mod spec;
 pub mod timeline;
+#[cfg(feature = "crm")]
 pub mod transfer;
 pub mod write;
 
