@@ -10,6 +10,7 @@ use crate::adapters::embedded::{
 #[cfg(feature = "embedded")]
 use crate::adapters::fence::FencedStores;
 use crate::adapters::http::{AppleVerifier, ResendMailer};
+use crate::adapters::unbuilt::Unbuilt;
 use crate::config::{Backend, Config, ConfigError};
 use crate::ports::{Blobs, BrandStores, Cipher, Clock, Mailer, Queue, Signer, SystemClock, Table};
 use std::sync::Arc;
@@ -211,7 +212,7 @@ impl Ctx {
     }
 
     async fn aws(config: Config, clock: Arc<dyn Clock>, uses: Uses) -> Result<Self, ConfigError> {
-        let sdk = aws_config::load_from_env().await;
+        let sdk = crate::adapters::aws::sdk_defaults().load().await;
         Self::with_sdk_for(config, clock, &sdk, uses)
     }
 
@@ -288,6 +289,35 @@ impl Ctx {
             clock,
             config: Arc::new(config),
         })
+    }
+}
+
+impl Ctx {
+    /// The ports of a function whose routes touch none (`api-health`): each fails loudly if
+    /// called, and no AWS client is built or linked.
+    pub fn without_stores(config: Config, clock: Arc<dyn Clock>) -> Self {
+        let none = Arc::new(Unbuilt);
+        Self {
+            config: Arc::new(config),
+            clock,
+            table: none.clone(),
+            brand_stores: none.clone(),
+            cipher: none.clone(),
+            signer: none.clone(),
+            mailer: none.clone(),
+            apple: None,
+            blobs: none.clone(),
+            queues: Queues {
+                gmail_sync: none.clone(),
+                gmail_sync_dlq: none.clone(),
+                exports: none.clone(),
+                exports_dlq: none.clone(),
+                mail: none.clone(),
+                mail_dlq: none,
+            },
+            #[cfg(feature = "embedded")]
+            embedded: None,
+        }
     }
 }
 

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    atelier_core::http::run_lambda(atelier_core::ctx::Uses::BASE).await
+    atelier_core::http::run_lambda_without_stores().await
 }

@@ -6,3 +6,4 @@ pub mod embedded;
 pub(crate) mod envelope;
 pub mod fence;
 pub mod http;
+pub mod unbuilt;

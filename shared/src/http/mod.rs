@@ -60,7 +60,22 @@ pub struct RequestId(pub String);
 /// Lambda runtime handing every request to the shared dispatcher.
 pub async fn run_lambda(uses: crate::ctx::Uses) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let ctx = crate::Ctx::from_env(uses).await?;
+    serve_lambda(crate::Ctx::from_env(uses).await?).await
+}
+
+/// The `main` of a function whose routes touch no port (`api-health`): its `Ctx` holds no
+/// AWS client, so its binary links none.
+pub async fn run_lambda_without_stores() -> Result<(), lambda_http::Error> {
+    crate::telemetry::init();
+    let config = crate::config::Config::from_env()?;
+    serve_lambda(crate::Ctx::without_stores(
+        config,
+        std::sync::Arc::new(crate::ports::SystemClock),
+    ))
+    .await
+}
+
+async fn serve_lambda(ctx: crate::Ctx) -> Result<(), lambda_http::Error> {
     // Built now, during init, rather than on the first request.
     routes::prime();
     lambda_http::run(lambda_http::service_fn(move |req: Request| {

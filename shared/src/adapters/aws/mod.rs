@@ -18,6 +18,16 @@ pub use sqs::SqsQueue;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 
+/// The SDK configuration loader every AWS client starts from: the latest behaviour version
+/// and an HTTPS client on rustls with ring (the SDKs are built without their own).
+pub fn sdk_defaults() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http)
+}
+
 /// Whether an SDK error is the service saying "slow down".
 pub(crate) fn is_throttle(err: &impl ProvideErrorMetadata) -> bool {
     matches!(
