@@ -82,26 +82,32 @@ pub const MAIL_VISIBILITY: Duration = Duration::from_secs(60);
 /// Brands whose DynamoDB clients (and assumed credentials) one instance keeps.
 pub const BRAND_CLIENTS_KEPT: usize = 256;
 
+/// Builds a function's mail provider from its settings.
+pub type MakeMailer = fn(&Config) -> Result<Option<Arc<dyn Mailer>>, ConfigError>;
+/// Builds a function's Sign in with Apple verifier from its settings.
+pub type MakeApple = fn(&Config) -> Result<Option<Arc<AppleVerifier>>, ConfigError>;
+
 /// What a function uses beyond the table, keys, files and queues every function has: each
-/// Lambda builds only these, and needs only their settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Lambda builds only these, and needs only their settings. They are builders its `main`
+/// names, so a function that names none links none (no HTTP client for Resend or Apple).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Uses {
     /// Sends mail through the provider (mail-send; the local stack): needs its API key.
-    pub mail: bool,
+    pub mail: Option<MakeMailer>,
     /// Verifies Sign in with Apple tokens (api-auth), when Apple is configured.
-    pub apple: bool,
+    pub apple: Option<MakeApple>,
 }
 
 impl Uses {
     /// The table, keys, files and queues only.
     pub const BASE: Uses = Uses {
-        mail: false,
-        apple: false,
+        mail: None,
+        apple: None,
     };
     /// Everything: the local stack, which serves every route and runs every worker.
     pub const EVERYTHING: Uses = Uses {
-        mail: true,
-        apple: true,
+        mail: Some(resend_mailer),
+        apple: Some(apple_verifier),
     };
 }
 
@@ -175,10 +181,10 @@ impl Ctx {
             Arc::new(DirBlobs::new(dir.join("blobs")).map_err(|e| err(&e))?);
         let cipher: Arc<dyn Cipher> = Arc::new(cipher);
         let outbox = Arc::new(Outbox::new(dir.join("outbox")).map_err(ConfigError)?);
-        let mailer = mailer(&config)?.unwrap_or_else(|| outbox.clone());
+        let mailer = resend_mailer(&config)?.unwrap_or_else(|| outbox.clone());
         Ok(Self {
             mailer,
-            apple: apple(&config)?,
+            apple: apple_verifier(&config)?,
             clock,
             brand_stores: Arc::new(FencedStores::new(
                 table.clone(),
@@ -237,16 +243,18 @@ impl Ctx {
             .clone()
             .ok_or_else(|| ConfigError("aws resources missing".into()))?;
         let clients = AwsClients::new(sdk);
-        let mailer = if uses.mail {
-            mailer(&config)?.ok_or_else(|| {
+        let mailer = match uses.mail {
+            Some(make) => make(&config)?.ok_or_else(|| {
                 ConfigError("ATELIER_RESEND_API_KEY is required where mail is sent".into())
-            })?
-        } else {
-            Arc::new(NoMail)
+            })?,
+            None => Arc::new(NoMail),
         };
         Ok(Self {
             mailer,
-            apple: if uses.apple { apple(&config)? } else { None },
+            apple: match uses.apple {
+                Some(make) => make(&config)?,
+                None => None,
+            },
             brand_stores: Arc::new(StsBrandStores::new(
                 sdk,
                 BrandResources {
@@ -334,7 +342,7 @@ impl Mailer for NoMail {
 }
 
 /// The Apple identity-token verifier, if configured.
-fn apple(config: &Config) -> Result<Option<Arc<AppleVerifier>>, ConfigError> {
+pub fn apple_verifier(config: &Config) -> Result<Option<Arc<AppleVerifier>>, ConfigError> {
     let Some(apple) = &config.apple else {
         return Ok(None);
     };
@@ -344,7 +352,7 @@ fn apple(config: &Config) -> Result<Option<Arc<AppleVerifier>>, ConfigError> {
 }
 
 /// The Resend mailer, if configured.
-fn mailer(config: &Config) -> Result<Option<Arc<dyn Mailer>>, ConfigError> {
+pub fn resend_mailer(config: &Config) -> Result<Option<Arc<dyn Mailer>>, ConfigError> {
     let Some(resend) = &config.resend else {
         return Ok(None);
     };

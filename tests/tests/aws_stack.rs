@@ -155,7 +155,7 @@ async fn a_function_builds_only_what_it_uses() {
         Err(atelier_core::ports::MailError::Unavailable(_))
     ));
     let auth = Uses {
-        apple: true,
+        apple: Some(atelier_core::ctx::apple_verifier),
         ..Uses::BASE
     };
     assert!(
@@ -165,7 +165,7 @@ async fn a_function_builds_only_what_it_uses() {
             .is_some()
     );
     let sender = Uses {
-        mail: true,
+        mail: Some(atelier_core::ctx::resend_mailer),
         ..Uses::BASE
     };
     let refused = Ctx::with_sdk_for(config, clock, &sdk, sender)

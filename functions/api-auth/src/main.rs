@@ -4,7 +4,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     atelier_core::http::run_lambda(atelier_core::ctx::Uses {
-        apple: true,
+        apple: Some(atelier_core::ctx::apple_verifier),
         ..atelier_core::ctx::Uses::BASE
     })
     .await

@@ -4,12 +4,12 @@
 //! loudly (a 500 naming the port), never quietly.
 
 use crate::domain::BrandId;
+use crate::ports::Condition;
 use crate::ports::{
     BlobKey, Blobs, BlobsError, BrandStores, Cipher, CipherError, Item, Jwk, Key, Mail, MailError,
     Mailer, OutMessage, Page, Query, Queue, QueueError, ReceivedMessage, SealContext, Signer,
     SignerError, StoreError, StoredBlob, Table, Update, Write,
 };
-use crate::ports::Condition;
 use async_trait::async_trait;
 use bytes::Bytes;
 use secrecy::SecretSlice;

@@ -20,7 +20,7 @@ impl Worker for MailWorker {
     /// The one function that talks to the mail provider.
     fn uses(&self) -> crate::ctx::Uses {
         crate::ctx::Uses {
-            mail: true,
+            mail: Some(crate::ctx::resend_mailer),
             ..crate::ctx::Uses::BASE
         }
     }
