@@ -361,8 +361,7 @@ pub fn resend_mailer(config: &Config) -> Result<Option<Arc<dyn Mailer>>, ConfigE
     Ok(Some(Arc::new(mailer)))
 }
 
-/// One client per AWS service from one SDK config. With an endpoint override (an emulator),
-/// S3 uses path-style addressing, since bucket subdomains of a loopback address don't resolve.
+/// One client per AWS service from one SDK config.
 pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub kms: aws_sdk_kms::Client,
@@ -376,15 +375,7 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             kms: aws_sdk_kms::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
-            s3: Self::s3(sdk),
+            s3: crate::adapters::aws::s3_client(sdk),
         }
-    }
-
-    /// The S3 client alone.
-    pub fn s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
-        aws_sdk_s3::Client::from_conf(s3)
     }
 }

@@ -2,7 +2,8 @@
 //! back to itself. Checked from the source: every `crate::…` and `super::…` path (in `use`
 //! lines, groups included, and inline) is resolved to the deepest module it names, and the
 //! graph of those edges must have no cycle. A parent's edges to its own children
-//! (declarations, re-exports) are structure, not imports, and are left out; comments and
+//! (declarations, re-exports) are structure, not imports, and are left out, but a path through
+//! a re-export (`crate::Ctx`) counts as an import of the module that defines it. Comments and
 //! unit tests are skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,6 +45,7 @@ fn modules(root: &Path) -> BTreeMap<Module, String> {
 
 /// The source without comments and without its unit tests.
 fn code_of(source: &str) -> String {
+    // Unit tests are the last item of a file, by this crate's convention.
     let body = match source.find("#[cfg(test)]\nmod tests") {
         Some(i) => &source[..i],
         None => source,
@@ -54,9 +56,9 @@ fn code_of(source: &str) -> String {
         .join("\n")
 }
 
-/// The paths a `use` tree names, each from `prefix`: `a::{b, c::{d, e}}` is `a::b`, `a::c::d`
-/// and `a::c::e`.
-fn expand(prefix: &[String], tree: &str, out: &mut Vec<Module>) {
+/// The paths a `use` tree names, each from `prefix`, with the name each binds: `a::{b, c::{d
+/// as e}}` is `a::b` (as `b`) and `a::c::d` (as `e`). A glob binds no name.
+fn expand(prefix: &[String], tree: &str, out: &mut Vec<(Module, Option<String>)>) {
     let tree = tree.trim();
     match tree.find('{') {
         Some(open) => {
@@ -78,9 +80,18 @@ fn expand(prefix: &[String], tree: &str, out: &mut Vec<Module>) {
             expand(&base, &inner[start..], out);
         }
         None if !tree.is_empty() => {
-            let mut path = prefix.to_vec();
-            path.extend(segments(tree.split(" as ").next().unwrap_or(tree)));
-            out.push(path);
+            let (path, rename) = match tree.split_once(" as ") {
+                Some((p, n)) => (p, Some(n.trim().to_owned())),
+                None => (tree, None),
+            };
+            let mut full = prefix.to_vec();
+            full.extend(segments(path));
+            let name = if path.trim().ends_with('*') {
+                None
+            } else {
+                rename.or_else(|| full.last().cloned())
+            };
+            out.push((full, name));
         }
         None => {}
     }
@@ -106,59 +117,121 @@ fn anchor(module: &Module, head: &str) -> Option<Module> {
         .map(|keep| module[..keep].to_vec())
 }
 
-/// The module each path names: the deepest module the path starts with.
+/// The last `use` statement of a `;`-separated chunk of code: its tree after `use`.
+fn use_tree(chunk: &str) -> Option<&str> {
+    let bytes = chunk.as_bytes();
+    let at = chunk
+        .match_indices("use ")
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
+        .last()?;
+    Some(chunk[at + 4..].trim())
+}
+
+/// Where a path written in `module` starts: `crate`, `super…`, `self`, or one of its own
+/// child modules (a relative path). `None` for anything else (an outside crate).
+fn head_of(
+    module: &Module,
+    path: &str,
+    mods: &BTreeMap<Module, String>,
+) -> Option<(Module, usize)> {
+    let first = path.split("::").next()?.trim();
+    match first {
+        "crate" => Some((Vec::new(), "crate".len())),
+        "self" => Some((module.clone(), "self".len())),
+        "super" => {
+            let mut len = "super".len();
+            while path[len..].starts_with("::super") {
+                len += "::super".len();
+            }
+            anchor(module, &path[..len]).map(|m| (m, len))
+        }
+        child => {
+            let mut m = module.clone();
+            m.push(child.to_owned());
+            mods.contains_key(&m).then(|| (module.clone(), 0))
+        }
+    }
+}
+
+/// Every `use` of a module: the path (from the crate root) and the name it binds there.
+fn uses(
+    module: &Module,
+    code: &str,
+    mods: &BTreeMap<Module, String>,
+) -> Vec<(Module, Option<String>)> {
+    let mut out = Vec::new();
+    for chunk in code.split(';') {
+        let Some(tree) = use_tree(chunk) else {
+            continue;
+        };
+        if let Some((base, head_len)) = head_of(module, tree, mods) {
+            expand(&base, tree[head_len..].trim_start_matches("::"), &mut out);
+        }
+    }
+    out
+}
+
+/// The module a path names: the deepest module it starts with, or, where it goes on through
+/// a name that module re-exports (`crate::Ctx`), the module that name
+/// stands for.
+fn resolve(
+    path: &[String],
+    mods: &BTreeMap<Module, String>,
+    names: &BTreeMap<Module, BTreeMap<String, Module>>,
+    depth: usize,
+) -> Option<Module> {
+    let n = (0..=path.len())
+        .rev()
+        .find(|&n| mods.contains_key(&path[..n]))?;
+    let module = path[..n].to_vec();
+    let alias = path
+        .get(n)
+        .and_then(|next| names.get(&module)?.get(next))
+        .filter(|target| depth < 8 && target.as_slice() != path);
+    match alias {
+        Some(target) => {
+            let mut through = target.clone();
+            through.extend_from_slice(&path[n + 1..]);
+            resolve(&through, mods, names, depth + 1).or(Some(module))
+        }
+        None => Some(module),
+    }
+}
+
+/// Each module's imports: the modules its `use` statements and inline `crate::…` and
+/// `super::…` paths name, re-exports followed.
 fn edges(mods: &BTreeMap<Module, String>) -> BTreeMap<Module, BTreeSet<Module>> {
+    let all_uses: BTreeMap<Module, Vec<(Module, Option<String>)>> = mods
+        .iter()
+        .map(|(m, code)| (m.clone(), uses(m, code, mods)))
+        .collect();
+    let names: BTreeMap<Module, BTreeMap<String, Module>> = all_uses
+        .iter()
+        .map(|(m, us)| {
+            let bound = us
+                .iter()
+                .filter_map(|(path, name)| Some((name.clone()?, path.clone())))
+                .collect();
+            (m.clone(), bound)
+        })
+        .collect();
     let mut graph = BTreeMap::new();
     for (module, code) in mods {
-        let mut paths = Vec::new();
-        // `use` lines (groups included)...
-        for stmt in code.split(';') {
-            let Some(at) = stmt.find("use ") else {
-                continue;
-            };
-            let tree = stmt[at + 4..].trim();
-            let Some(head_end) = tree.find("::") else {
-                continue;
-            };
-            let mut head_len = head_end;
-            while tree[head_len..].starts_with("::super") {
-                head_len += "::super".len();
-            }
-            let head = &tree[..head_len];
-            if head != "crate" && head != "super" && !head.starts_with("super::") {
-                continue;
-            }
-            if let Some(base) = anchor(module, head) {
-                expand(&base, &tree[head_len + 2..], &mut paths);
-            }
-        }
-        // ...and paths written inline.
+        let mut paths: Vec<Module> = all_uses[module].iter().map(|(p, _)| p.clone()).collect();
         for word in code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
-            let head_len = if word.starts_with("crate::") {
-                "crate".len()
-            } else if word.starts_with("super::") {
-                let mut n = "super".len();
-                while word[n..].starts_with("::super") {
-                    n += "::super".len();
-                }
-                n
-            } else {
+            if !(word.starts_with("crate::") || word.starts_with("super::")) {
                 continue;
-            };
-            if let Some(base) = anchor(module, &word[..head_len]) {
+            }
+            if let Some((base, head_len)) = head_of(module, word, mods) {
                 let mut path = base;
                 path.extend(segments(&word[head_len..]));
                 paths.push(path);
             }
         }
         let deps = paths
-            .into_iter()
-            .filter_map(|p| {
-                (0..=p.len())
-                    .rev()
-                    .map(|n| p[..n].to_vec())
-                    .find(|m| mods.contains_key(m))
-            })
+            .iter()
+            .filter_map(|p| resolve(p, mods, &names, 0))
             .filter(|d| d != module && !d.starts_with(module))
             .collect();
         graph.insert(module.clone(), deps);
@@ -233,6 +306,8 @@ fn the_graph_sees_imports_and_finds_a_cycle() {
     assert!(write.contains(&m("app::records::rows")), "{write:?}");
     assert!(write.contains(&m("app::identity")));
     assert!(graph[&m("http::dispatch")].contains(&m("http::routes")));
+    // Through a re-export: `crate::Ctx` is the `ctx` module's.
+    assert!(graph[&m("app::tenancy")].contains(&m("ctx")));
     let mut looped = graph.clone();
     looped
         .get_mut(&m("app::records::rows"))

@@ -16,7 +16,8 @@ fn filter() -> Targets {
 
 pub fn init() {
     let on_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
-    let builder = tracing_subscriber::fmt();
+    // Everything reaches the filter, which alone decides (the builder would stop at info).
+    let builder = tracing_subscriber::fmt().with_max_level(LevelFilter::TRACE);
     // Ignore a second init (tests): the first subscriber stays.
     let _ = if on_lambda {
         builder

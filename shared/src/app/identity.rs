@@ -112,8 +112,9 @@ pub struct ApiKeyRow {
     pub name: String,
     pub role: Role,
     pub prefix: String,
-    /// The member who made it: the key never has more authority than they have now.
-    pub created_by: UserId,
+    /// The member who made it: the key never has more authority than they have now. A key
+    /// without one opens nothing.
+    pub created_by: Option<UserId>,
     pub created_at: String,
     /// Unix seconds after which it opens nothing.
     pub expires: Option<i64>,
@@ -124,7 +125,7 @@ pub struct ApiKeyRow {
 }
 
 impl ApiKeyRow {
-    /// `None` for a row missing what a key needs (role, creator): it opens nothing.
+    /// `None` for a row without a role Atelier knows: it opens nothing.
     pub fn decode<K>(id: &str, brand: &BrandId, item: &Item<K>) -> Option<Self> {
         let optional = |n: &str| item.get(n).and_then(Value::as_str).map(str::to_owned);
         Some(ApiKeyRow {
@@ -133,7 +134,7 @@ impl ApiKeyRow {
             name: item.text("name"),
             role: Role::parse(&item.text("role")).ok()?,
             prefix: item.text("prefix"),
-            created_by: UserId::parse(&item.text("created_by")).ok()?,
+            created_by: UserId::parse(&item.text("created_by")).ok(),
             created_at: item.text("created_at"),
             expires: item.get("expires").and_then(Value::as_i64),
             revoked: item.get("revoked_at").is_some(),
@@ -232,7 +233,7 @@ pub const REQUESTS_PER_MINUTE: i64 = 600;
 /// Last-used times are written at most this often per key.
 const LAST_USED_EVERY_SECS: i64 = 60;
 
-/// The live key a presented secret is, rate limited per key, with its last use recorded (at
+/// The live key a presented secret is (with its creator), rate limited per key, with its last use recorded (at
 /// most once a minute, on the brand's own credentials).
 pub async fn resolve_api_key(ctx: &Ctx, presented: &str) -> Result<Option<ApiKeyRow>, AuthError> {
     if !presented.starts_with(KEY_PREFIX) {
@@ -253,7 +254,8 @@ pub async fn resolve_api_key(ctx: &Ctx, presented: &str) -> Result<Option<ApiKey
         return Ok(None);
     };
     let now = ctx.clock.now();
-    let Some(key) = ApiKeyRow::decode(&id, &brand, &record).filter(|k| k.live(now)) else {
+    let live = |k: &ApiKeyRow| k.live(now) && k.created_by.is_some();
+    let Some(key) = ApiKeyRow::decode(&id, &brand, &record).filter(live) else {
         return Ok(None);
     };
     rate_limit::hit(ctx, "api-key", &id, REQUESTS_PER_MINUTE, 60).await?;

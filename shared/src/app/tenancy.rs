@@ -135,11 +135,12 @@ pub async fn scope_for_key(ctx: &Ctx, presented: &str) -> Result<BrandScope, Sco
     let key = identity::resolve_api_key(ctx, presented)
         .await?
         .ok_or(ScopeError::NotMember)?;
-    let creator_active = identity::profile(ctx, &key.created_by).await?.is_some();
+    let creator = key.created_by.ok_or(ScopeError::NotMember)?;
+    let creator_active = identity::profile(ctx, &creator).await?.is_some();
     if !creator_active {
         return Err(ScopeError::NotMember);
     }
-    let creator_role = membership(ctx, &key.brand, &key.created_by)
+    let creator_role = membership(ctx, &key.brand, &creator)
         .await?
         .ok_or(ScopeError::NotMember)?;
     Ok(BrandScope {

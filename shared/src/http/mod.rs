@@ -68,6 +68,10 @@ pub async fn run_lambda(uses: crate::ctx::Uses) -> Result<(), lambda_http::Error
 pub async fn run_lambda_without_stores() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let config = crate::config::Config::from_env()?;
+    // The same settings every function starts with, checked the same way.
+    if config.backend != crate::config::Backend::Aws || config.aws.is_none() {
+        return Err("api-health runs on the aws backend, with its resources configured".into());
+    }
     serve_lambda(crate::Ctx::without_stores(
         config,
         std::sync::Arc::new(crate::ports::SystemClock),

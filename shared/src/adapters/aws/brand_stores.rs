@@ -174,7 +174,7 @@ impl StsBrandStores {
             r.table.clone(),
             self.clock.clone(),
         );
-        let s3 = S3Blobs::new(crate::ctx::AwsClients::s3(&conf), r.bucket.clone());
+        let s3 = S3Blobs::new(super::s3::client(&conf), r.bucket.clone());
         let kms = KmsCipher::new(
             aws_sdk_kms::Client::new(&conf),
             r.secrets_key_id.clone(),

@@ -14,6 +14,15 @@ pub struct S3Blobs {
     bucket: String,
 }
 
+/// The S3 client of an SDK configuration. With an endpoint override (an emulator), S3 uses
+/// path-style addressing, since bucket subdomains of a loopback address don't resolve.
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    let s3 = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    Client::from_conf(s3)
+}
+
 impl S3Blobs {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
         Self {

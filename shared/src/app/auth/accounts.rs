@@ -6,7 +6,7 @@ use super::one_time::{self, Purpose};
 use super::resets;
 use super::{AuthError, Client, audit, lockout, passwords, rate_limit, sessions, token_hash};
 use crate::Ctx;
-use crate::app::identity::{self, Profile, profile};
+use crate::app::identity::{self, Profile, ProfileRow, profile};
 use crate::app::mail_queue::{self, MailJob, MailScope};
 use crate::domain::{Email, NewPassword, PersonName, UserId};
 use crate::keys::platform as keys;
@@ -334,7 +334,7 @@ pub async fn login(
         passwords::verify(password.expose_secret(), passwords::dummy_hash().await).await;
         return Err(AuthError::InvalidCredentials);
     };
-    let active = profile.get("status").and_then(Value::as_str) == Some("active");
+    let active = ProfileRow::decode(&user, &profile).active;
     if !active || lockout::is_locked(ctx, &user).await? {
         passwords::verify(password.expose_secret(), passwords::dummy_hash().await).await;
         return Err(AuthError::InvalidCredentials);

@@ -35,7 +35,7 @@ pub async fn reset_mail(
     let Some((user, profile)) = identity::find_by_email(ctx, &email).await? else {
         return Ok(None);
     };
-    if profile.get("status").and_then(Value::as_str) != Some("active") {
+    if !identity::ProfileRow::decode(&user, &profile).active {
         return Ok(None);
     }
     let mail = Mail {
