@@ -301,6 +301,18 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// Opens the connection to the table (and the SDK's lazily built parts: endpoint
+    /// resolution, signing) during init, so the first request does not pay for them. Bounded
+    /// at half a second, and whatever it answers is fine: only the connection matters.
+    pub async fn warm_up(&self) {
+        let key = crate::keys::platform::warm_up();
+        match tokio::time::timeout(Duration::from_millis(500), self.table.get(&key)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "warm-up read refused"),
+            Err(_) => tracing::debug!("warm-up read timed out"),
+        }
+    }
+
     /// The ports of a function whose routes touch none (`api-health`): each fails loudly if
     /// called, and no AWS client is built or linked.
     pub fn without_stores(config: Config, clock: Arc<dyn Clock>) -> Self {

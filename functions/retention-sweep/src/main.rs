@@ -10,6 +10,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let ctx = Ctx::from_env(atelier_core::ctx::Uses::BASE).await?;
+    ctx.warm_up().await;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
         let ctx = ctx.clone();
         async move { run_retention(&ctx).await.map_err(Error::from) }

@@ -60,7 +60,9 @@ pub struct RequestId(pub String);
 /// Lambda runtime handing every request to the shared dispatcher.
 pub async fn run_lambda(uses: crate::ctx::Uses) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    serve_lambda(crate::Ctx::from_env(uses).await?).await
+    let ctx = crate::Ctx::from_env(uses).await?;
+    ctx.warm_up().await;
+    serve_lambda(ctx).await
 }
 
 /// The `main` of a function whose routes touch no port (`api-health`): its `Ctx` holds no

@@ -88,6 +88,12 @@ fn memberships_pk(user: &UserId) -> String {
     format!("U#{user}#BRANDS")
 }
 
+/// A row that never exists: what a cold start reads to open its connection to the table
+/// before the first request. Any answer will do, a refusal by IAM included.
+pub fn warm_up() -> Key {
+    Key::new("WARMUP", "WARMUP")
+}
+
 /// A brand's slug claim, which keeps slugs unique.
 pub fn slug(slug: &Slug) -> Key {
     Key::new(format!("SLUG#{}", slug.as_str()), "BRAND")

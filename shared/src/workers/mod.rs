@@ -21,6 +21,7 @@ pub use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 pub async fn run_lambda<W: Worker + 'static>(worker: W) -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
     let ctx = crate::Ctx::from_env(worker.uses()).await?;
+    ctx.warm_up().await;
     let worker = std::sync::Arc::new(worker);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
