@@ -121,7 +121,6 @@ pub struct ApiKeyRow {
     pub revoked: bool,
     pub last_used_at: Option<String>,
     pub last_used_ts: Option<i64>,
-    pub version: u64,
 }
 
 impl ApiKeyRow {
@@ -140,7 +139,6 @@ impl ApiKeyRow {
             revoked: item.get("revoked_at").is_some(),
             last_used_at: optional("last_used_at"),
             last_used_ts: item.get("last_used_ts").and_then(Value::as_i64),
-            version: item.version().unwrap_or(0),
         })
     }
 

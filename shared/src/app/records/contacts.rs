@@ -1,7 +1,6 @@
 //! Contacts beyond the common record: duplicate detection by normalised email and phone, and
 //! merging one contact into another.
 
-use super::audit;
 use super::cascade::repoint;
 use super::error::RecordError;
 use super::kinds::{CONTACT, FILE, NOTE, TASK};
@@ -9,10 +8,10 @@ use super::rows::{self, Attrs, load, view, visible};
 use super::write::{self, commit};
 use crate::Ctx;
 use crate::app::auth::Client;
-use crate::app::brand_table::{BrandItem, BrandWrite};
+use crate::app::brand_table::BrandItem;
 use crate::app::tenancy::BrandScope;
 use crate::keys;
-use crate::ports::{Condition, Index};
+use crate::ports::Index;
 use serde_json::Value;
 
 /// Other contacts with the same email or phone as `item`.
@@ -142,28 +141,11 @@ pub async fn merge(
     merged.extend(list(&source.attrs, "merged_ids"));
     attrs.insert("merged_ids".into(), Value::Array(merged));
     let changes = write::changes(&CONTACT, &target.attrs, &attrs);
-    attrs.insert("updated_at".into(), ctx.clock.now().to_rfc3339().into());
-    attrs.insert("version".into(), Value::from(version + 1));
-    let mut item = BrandItem {
-        key: target.key.clone(),
-        attrs,
-    };
-    write::index(&mut item, &CONTACT);
-    let mut writes = vec![
-        BrandWrite::Put {
-            item: item.clone(),
-            condition: Condition::VersionEquals(version),
-        },
-        audit::audit(
-            ctx,
-            scope,
-            "merge",
-            CONTACT.entity.as_str(),
-            &tid,
-            &changes,
-            client,
-        ),
-    ];
+    let now = ctx.clock.now().to_rfc3339();
+    let merged = write::next_version(
+        ctx, scope, &CONTACT, &target, attrs, &changes, &now, client, "merge",
+    );
+    let (item, mut writes) = (merged.item, merged.writes);
     writes.extend(write::deletion(
         ctx, scope, &CONTACT, &source, client, "merge",
     ));

@@ -397,7 +397,6 @@ pub async fn prepare_update(
     action: &str,
 ) -> Result<Option<Prepared>, RecordError> {
     scope.require(kind.write)?;
-    let id = kind.id_of(current.key.sk()).to_owned();
     let now = ctx.clock.now().to_rfc3339();
     let actor = scope.actor().label();
     let custom_defs = Lookups::default().defs(ctx, scope, kind, &input).await?;
@@ -425,32 +424,9 @@ pub async fn prepare_update(
     if changes.is_empty() {
         return Ok(None);
     }
-    let version = current.version().unwrap_or(0);
-    attrs.insert("updated_at".into(), now.into());
-    attrs.insert("version".into(), Value::from(version + 1));
-    let mut item = BrandItem {
-        key: current.key.clone(),
-        attrs,
-    };
-    index(&mut item, kind);
-    Ok(Some(Prepared {
-        writes: vec![
-            BrandWrite::Put {
-                item: item.clone(),
-                condition: Condition::VersionEquals(version),
-            },
-            audit::audit(
-                ctx,
-                scope,
-                action,
-                kind.entity.as_str(),
-                &id,
-                &changes,
-                client,
-            ),
-        ],
-        item,
-    }))
+    Ok(Some(next_version(
+        ctx, scope, kind, current, attrs, &changes, &now, client, action,
+    )))
 }
 
 /// Commits prepared writes; a failed version condition on the record (the first write) is
@@ -574,36 +550,60 @@ pub fn service_change(
     scope: &BrandScope,
     kind: &Kind,
     item: &BrandItem,
-    mut attrs: Attrs,
+    attrs: Attrs,
     client: &Client,
     action: &str,
 ) -> Vec<BrandWrite> {
-    let id = kind.id_of(item.key.sk());
-    let version = item.version().unwrap_or(0);
     let changes = changes(kind, &item.attrs, &attrs);
+    let now = ctx.clock.now().to_rfc3339();
+    next_version(
+        ctx, scope, kind, item, attrs, &changes, &now, client, action,
+    )
+    .writes
+}
+
+/// `current` moved to its next version holding `attrs`, updated at `now` (the time the
+/// change's kept values carry too): re-indexed, written only if it is still at the version
+/// it was read at, with the audit record of `changes`. Every change of
+/// an existing record (a client's, the service's, a merge) is made of these writes.
+#[allow(clippy::too_many_arguments)]
+pub fn next_version(
+    ctx: &Ctx,
+    scope: &BrandScope,
+    kind: &Kind,
+    current: &BrandItem,
+    mut attrs: Attrs,
+    changes: &[FieldChange],
+    now: &str,
+    client: &Client,
+    action: &str,
+) -> Prepared {
+    let id = kind.id_of(current.key.sk());
+    let version = current.version().unwrap_or(0);
     attrs.insert("version".into(), Value::from(version + 1));
-    attrs.insert(
-        "updated_at".into(),
-        Value::from(ctx.clock.now().to_rfc3339()),
-    );
-    let mut next = BrandItem {
-        key: item.key.clone(),
+    attrs.insert("updated_at".into(), Value::from(now));
+    let mut item = BrandItem {
+        key: current.key.clone(),
         attrs,
     };
-    index(&mut next, kind);
-    vec![
-        BrandWrite::Put {
-            item: next,
-            condition: Condition::VersionEquals(version),
-        },
-        audit::audit(
-            ctx,
-            scope,
-            action,
-            kind.entity.as_str(),
-            id,
-            &changes,
-            client,
-        ),
-    ]
+    index(&mut item, kind);
+    let audit = audit::audit(
+        ctx,
+        scope,
+        action,
+        kind.entity.as_str(),
+        id,
+        changes,
+        client,
+    );
+    Prepared {
+        writes: vec![
+            BrandWrite::Put {
+                item: item.clone(),
+                condition: Condition::VersionEquals(version),
+            },
+            audit,
+        ],
+        item,
+    }
 }
